@@ -1,0 +1,232 @@
+/*
+ * ctorch.h — the C bridge over libtorch (ATen + autograd).
+ *
+ * Pure C: opaque handles, int64_t* + length for shapes, ints for dtype and device,
+ * out-parameters and an int32_t status (0 = ok). Every function is noexcept on the C++
+ * side and catches every exception; the message of the last failure on this thread is
+ * read with ct_last_error(). Each tensor handle returned through an out-parameter is a
+ * new reference owned by the caller and released with ct_free().
+ */
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_tensor_s *ct_tensor;
+typedef struct ct_generator_s *ct_generator;
+
+/* dtype codes (stable, independent of c10::ScalarType numbering) */
+enum {
+    CT_FLOAT32 = 0, CT_FLOAT64 = 1, CT_FLOAT16 = 2, CT_BFLOAT16 = 3,
+    CT_INT64 = 4, CT_INT32 = 5, CT_UINT8 = 6, CT_BOOL = 7, CT_INT8 = 8, CT_INT16 = 9
+};
+/* device types */
+enum { CT_CPU = 0, CT_CUDA = 1 };
+
+typedef struct { int32_t dtype; int32_t device_type; int32_t device_index; } ct_options;
+
+/* A Swift number: integral scalars keep integer type promotion, as Python ints do. */
+typedef struct { double f; int64_t i; int32_t is_int; } ct_scalar;
+
+/* ---- errors ---- */
+const char *ct_last_error(void);
+/* Error trapping scopes: while depth > 0 the first failure on this thread is kept. */
+void ct_trap_push(void);
+int32_t ct_trap_depth(void);
+/* Pops a scope; returns the first failure kept in it (valid until the next call) or NULL. */
+const char *ct_trap_pop(void);
+
+/* ---- runtime ---- */
+/* Loads libtorch_cuda.so when it sits beside libtorch_cpu.so, so CUDA kernels register. */
+int32_t ct_init(void);
+const char *ct_version(void);
+const char *ct_library_dir(void);
+const char *ct_cuda_library(void); /* path loaded, or "" */
+const char *ct_build_config(void);
+int32_t ct_cuda_is_available(void);
+int64_t ct_cuda_device_count(void);
+int32_t ct_cuda_synchronize(int32_t index);
+int32_t ct_core_count(void);
+void ct_set_num_threads(int32_t n);
+int32_t ct_get_num_threads(void);
+void ct_manual_seed(uint64_t seed);
+int32_t ct_grad_enabled(void);
+void ct_set_grad_enabled(int32_t enabled);
+/* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
+double ct_bench_native_add(int64_t iterations);
+
+/* ---- generators ---- */
+int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out);
+void ct_generator_free(ct_generator g);
+int32_t ct_generator_get_state(ct_generator g, ct_tensor *out);
+int32_t ct_generator_set_state(ct_generator g, ct_tensor state);
+int32_t ct_generator_seed(ct_generator g, uint64_t *out);
+
+/* ---- tensor basics ---- */
+void ct_free(ct_tensor t);
+int32_t ct_from_data(const void *data, int64_t nbytes, const int64_t *shape, int64_t ndim, int32_t dtype, ct_tensor *out);
+int32_t ct_copy_to_buffer(ct_tensor t, void *dst, int64_t nbytes);
+int32_t ct_ndim(ct_tensor t, int64_t *out);
+int32_t ct_sizes(ct_tensor t, int64_t *out, int64_t capacity);
+int32_t ct_strides(ct_tensor t, int64_t *out, int64_t capacity);
+int32_t ct_dtype(ct_tensor t, int32_t *out);
+int32_t ct_device(ct_tensor t, int32_t *type, int32_t *index);
+int32_t ct_item(ct_tensor t, double *out);
+int32_t ct_item_int(ct_tensor t, int64_t *out);
+int32_t ct_is_contiguous(ct_tensor t, int32_t channels_last, int32_t *out);
+int32_t ct_to(ct_tensor t, ct_options opts, int32_t non_blocking, ct_tensor *out);
+int32_t ct_contiguous(ct_tensor t, int32_t channels_last, ct_tensor *out);
+int32_t ct_clone(ct_tensor t, ct_tensor *out);
+int32_t ct_alias(ct_tensor t, ct_tensor *out);
+int32_t ct_equal(ct_tensor a, ct_tensor b, int32_t *out);
+int32_t ct_allclose(ct_tensor a, ct_tensor b, double rtol, double atol, int32_t *out);
+int32_t ct_to_string(ct_tensor t, char *buffer, int64_t capacity, int64_t *needed);
+
+/* ---- creation ---- */
+int32_t ct_zeros(const int64_t *shape, int64_t ndim, ct_options o, ct_tensor *out);
+int32_t ct_ones(const int64_t *shape, int64_t ndim, ct_options o, ct_tensor *out);
+int32_t ct_full(const int64_t *shape, int64_t ndim, ct_scalar value, ct_options o, ct_tensor *out);
+int32_t ct_arange(ct_scalar start, ct_scalar end, ct_scalar step, ct_options o, ct_tensor *out);
+int32_t ct_linspace(double start, double end, int64_t steps, ct_options o, ct_tensor *out);
+int32_t ct_eye(int64_t n, ct_options o, ct_tensor *out);
+/* generator may be NULL: the default generator of the device. */
+int32_t ct_randn(const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
+int32_t ct_rand(const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
+int32_t ct_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
+int32_t ct_randperm(int64_t n, ct_options o, ct_generator g, ct_tensor *out);
+int32_t ct_bernoulli(ct_tensor p, ct_generator g, ct_tensor *out);
+int32_t ct_uniform_(ct_tensor t, double from, double to, ct_generator g);
+int32_t ct_normal_(ct_tensor t, double mean, double std, ct_generator g);
+
+/* ---- elementwise ---- */
+enum {
+    CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_REMAINDER,
+    CT_EQ, CT_NE, CT_LT, CT_LE, CT_GT, CT_GE, CT_AND, CT_OR, CT_XOR,
+    CT_MATMUL, CT_MM, CT_BMM, CT_ATAN2, CT_FLOOR_DIVIDE
+};
+int32_t ct_binary(int32_t op, ct_tensor a, ct_tensor b, ct_tensor *out);
+int32_t ct_binary_scalar(int32_t op, ct_tensor a, ct_scalar b, ct_tensor *out);
+/* scalar (op) tensor, for the operators with a scalar on the left */
+int32_t ct_scalar_binary(int32_t op, ct_scalar a, ct_tensor b, ct_tensor *out);
+int32_t ct_binary_(int32_t op, ct_tensor a, ct_tensor b);
+int32_t ct_binary_scalar_(int32_t op, ct_tensor a, ct_scalar b);
+
+enum {
+    CT_NEG = 0, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_ABS, CT_RELU, CT_SIGMOID, CT_TANH,
+    CT_ERF, CT_SIN, CT_COS, CT_FLOOR, CT_CEIL, CT_ROUND, CT_SIGN, CT_RECIPROCAL,
+    CT_SQUARE, CT_LOG1P, CT_EXPM1, CT_NOT, CT_ISNAN, CT_ISFINITE, CT_LOG2, CT_GELU
+};
+int32_t ct_unary(int32_t op, ct_tensor t, ct_tensor *out);
+int32_t ct_unary_(int32_t op, ct_tensor t);
+
+int32_t ct_clamp(ct_tensor t, int32_t has_min, double min, int32_t has_max, double max, ct_tensor *out);
+int32_t ct_clamp_(ct_tensor t, int32_t has_min, double min, int32_t has_max, double max);
+int32_t ct_where(ct_tensor cond, ct_tensor a, ct_tensor b, ct_tensor *out);
+int32_t ct_masked_fill(ct_tensor t, ct_tensor mask, ct_scalar value, ct_tensor *out);
+int32_t ct_softmax(ct_tensor t, int64_t dim, ct_tensor *out);
+int32_t ct_log_softmax(ct_tensor t, int64_t dim, ct_tensor *out);
+int32_t ct_linear(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor *out); /* b may be NULL */
+
+/* in place, for optimizers */
+int32_t ct_add_scaled_(ct_tensor t, ct_tensor other, double alpha);
+int32_t ct_addcmul_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
+int32_t ct_addcdiv_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
+int32_t ct_lerp_(ct_tensor t, ct_tensor end, double weight);
+int32_t ct_copy_(ct_tensor dst, ct_tensor src);
+int32_t ct_zero_(ct_tensor t);
+int32_t ct_fill_(ct_tensor t, ct_scalar value);
+
+/* ---- reductions ---- */
+enum { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_LOGSUMEXP, CT_ALL, CT_ANY };
+/* dims == NULL reduces over every dimension. */
+int32_t ct_reduce(int32_t op, ct_tensor t, const int64_t *dims, int64_t ndims, int32_t keepdim, ct_tensor *out);
+int32_t ct_var(ct_tensor t, const int64_t *dims, int64_t ndims, int32_t unbiased, int32_t keepdim, ct_tensor *out);
+int32_t ct_std(ct_tensor t, const int64_t *dims, int64_t ndims, int32_t unbiased, int32_t keepdim, ct_tensor *out);
+int32_t ct_norm(ct_tensor t, double p, const int64_t *dims, int64_t ndims, int32_t keepdim, ct_tensor *out);
+int32_t ct_max_dim(ct_tensor t, int64_t dim, int32_t keepdim, ct_tensor *values, ct_tensor *indices);
+int32_t ct_min_dim(ct_tensor t, int64_t dim, int32_t keepdim, ct_tensor *values, ct_tensor *indices);
+/* has_dim == 0: index into the flattened tensor */
+int32_t ct_argmax(ct_tensor t, int32_t has_dim, int64_t dim, int32_t keepdim, ct_tensor *out);
+int32_t ct_argmin(ct_tensor t, int32_t has_dim, int64_t dim, int32_t keepdim, ct_tensor *out);
+int32_t ct_topk(ct_tensor t, int64_t k, int64_t dim, int32_t largest, int32_t sorted, ct_tensor *values, ct_tensor *indices);
+int32_t ct_sort(ct_tensor t, int64_t dim, int32_t descending, ct_tensor *values, ct_tensor *indices);
+int32_t ct_cumsum(ct_tensor t, int64_t dim, ct_tensor *out);
+
+/* ---- shape ---- */
+int32_t ct_reshape(ct_tensor t, const int64_t *shape, int64_t ndim, ct_tensor *out);
+int32_t ct_view(ct_tensor t, const int64_t *shape, int64_t ndim, ct_tensor *out);
+int32_t ct_permute(ct_tensor t, const int64_t *dims, int64_t ndim, ct_tensor *out);
+int32_t ct_transpose(ct_tensor t, int64_t d0, int64_t d1, ct_tensor *out);
+int32_t ct_flatten(ct_tensor t, int64_t start, int64_t end, ct_tensor *out);
+int32_t ct_squeeze(ct_tensor t, int32_t has_dim, int64_t dim, ct_tensor *out);
+int32_t ct_unsqueeze(ct_tensor t, int64_t dim, ct_tensor *out);
+int32_t ct_expand(ct_tensor t, const int64_t *shape, int64_t ndim, ct_tensor *out);
+int32_t ct_repeat(ct_tensor t, const int64_t *repeats, int64_t ndim, ct_tensor *out);
+int32_t ct_flip(ct_tensor t, const int64_t *dims, int64_t ndim, ct_tensor *out);
+int32_t ct_roll(ct_tensor t, const int64_t *shifts, const int64_t *dims, int64_t n, ct_tensor *out);
+int32_t ct_cat(const ct_tensor *ts, int64_t n, int64_t dim, ct_tensor *out);
+int32_t ct_stack(const ct_tensor *ts, int64_t n, int64_t dim, ct_tensor *out);
+/* Splits: at most `capacity` pieces are written, their number in *count. */
+int32_t ct_chunk(ct_tensor t, int64_t chunks, int64_t dim, ct_tensor *outs, int64_t capacity, int64_t *count);
+int32_t ct_split(ct_tensor t, const int64_t *sizes, int64_t nsizes, int64_t dim, ct_tensor *outs);
+int32_t ct_narrow(ct_tensor t, int64_t dim, int64_t start, int64_t length, ct_tensor *out);
+int32_t ct_slice(ct_tensor t, int64_t dim, int64_t start, int64_t end, int64_t step, ct_tensor *out);
+int32_t ct_select(ct_tensor t, int64_t dim, int64_t index, ct_tensor *out);
+int32_t ct_index_select(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor *out);
+int32_t ct_gather(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor *out);
+int32_t ct_scatter_add(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src, ct_tensor *out);
+int32_t ct_masked_select(ct_tensor t, ct_tensor mask, ct_tensor *out);
+int32_t ct_diagonal(ct_tensor t, int64_t offset, int64_t d0, int64_t d1, ct_tensor *out);
+int32_t ct_diag_embed(ct_tensor t, ct_tensor *out);
+int32_t ct_tril(ct_tensor t, int64_t k, ct_tensor *out);
+int32_t ct_triu(ct_tensor t, int64_t k, ct_tensor *out);
+
+/* ---- neural network functions ---- */
+int32_t ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *stride, const int64_t *padding,
+                  const int64_t *dilation, int64_t groups, ct_tensor *out);
+/* weight, bias, running_mean, running_var may be NULL. In training with running stats,
+ * the stats are updated in place with momentum and the unbiased batch variance. */
+int32_t ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
+                      int32_t training, double momentum, double eps, ct_tensor *out);
+int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                      const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
+int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                      int32_t ceil_mode, int32_t count_include_pad, ct_tensor *out);
+int32_t ct_adaptive_avg_pool2d(ct_tensor x, const int64_t *size, ct_tensor *out);
+enum { CT_NEAREST = 0, CT_BILINEAR = 1, CT_BICUBIC = 2 };
+int32_t ct_interpolate(ct_tensor x, int32_t mode, const int64_t *size, int32_t align_corners, int32_t antialias, ct_tensor *out);
+int32_t ct_affine_grid(ct_tensor theta, const int64_t *size, int64_t ndim, int32_t align_corners, ct_tensor *out);
+/* padding: 0 zeros, 1 border, 2 reflection */
+int32_t ct_grid_sample(ct_tensor x, ct_tensor grid, int32_t mode, int32_t padding, int32_t align_corners, ct_tensor *out);
+int32_t ct_dropout(ct_tensor x, double p, int32_t train, ct_tensor *out);
+/* reduction: 0 none, 1 mean, 2 sum */
+int32_t ct_cross_entropy(ct_tensor logits, ct_tensor target, ct_tensor weight, int32_t reduction,
+                         int64_t ignore_index, double label_smoothing, ct_tensor *out);
+int32_t ct_one_hot(ct_tensor t, int64_t num_classes, ct_tensor *out);
+int32_t ct_pad(ct_tensor x, const int64_t *pad, int64_t n, int32_t mode, double value, ct_tensor *out);
+
+/* ---- autograd ---- */
+int32_t ct_set_requires_grad(ct_tensor t, int32_t requires_grad);
+int32_t ct_requires_grad(ct_tensor t, int32_t *out);
+int32_t ct_is_leaf(ct_tensor t, int32_t *out);
+/* grad may be NULL for a scalar output */
+int32_t ct_backward(ct_tensor t, ct_tensor grad, int32_t retain_graph, int32_t create_graph);
+/* *out is NULL when no gradient has been accumulated */
+int32_t ct_grad(ct_tensor t, ct_tensor *out);
+/* grad NULL: set the gradient to none */
+int32_t ct_set_grad(ct_tensor t, ct_tensor grad);
+int32_t ct_detach(ct_tensor t, ct_tensor *out);
+/* grad_outputs may be NULL, or hold NULL entries; outs[i] is NULL for an unused input */
+int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t noutputs, const ct_tensor *inputs, int64_t ninputs,
+                         const ct_tensor *grad_outputs, int32_t retain_graph, int32_t create_graph,
+                         int32_t allow_unused, ct_tensor *outs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

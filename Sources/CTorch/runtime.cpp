@@ -1,0 +1,204 @@
+// Runtime: start-up (CUDA library loading), version, threads, seeds, grad mode, generators.
+#include "bridge.hpp"
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/GradMode.h>
+#include <torch/csrc/api/include/torch/version.h>
+#include <chrono>
+#include <dlfcn.h>
+#include <mutex>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+std::string library_dir;
+std::string cuda_library;
+std::string build_config;
+std::string version_string;
+std::once_flag init_once;
+int32_t init_status = 0;
+std::string init_error;
+
+void initialize() {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&at::get_num_threads), &info) && info.dli_fname) {
+        std::string path = info.dli_fname;
+        library_dir = path.substr(0, path.find_last_of('/'));
+    }
+    // Linking alone drops libtorch_cuda with --as-needed; loading it registers the CUDA kernels.
+    std::string candidate = library_dir + "/libtorch_cuda.so";
+    struct stat st;
+    if (!library_dir.empty() && stat(candidate.c_str(), &st) == 0) {
+        if (dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+            cuda_library = candidate;
+        } else {
+            init_status = 1;
+            const char *why = dlerror();
+            init_error = "cannot load " + candidate + ": " + (why ? why : "unknown dlopen error");
+        }
+    }
+}
+} // namespace
+
+at::ScalarType ctorch::scalar_type(int32_t code) {
+    switch (code) {
+    case CT_FLOAT32: return at::kFloat;
+    case CT_FLOAT64: return at::kDouble;
+    case CT_FLOAT16: return at::kHalf;
+    case CT_BFLOAT16: return at::kBFloat16;
+    case CT_INT64: return at::kLong;
+    case CT_INT32: return at::kInt;
+    case CT_UINT8: return at::kByte;
+    case CT_BOOL: return at::kBool;
+    case CT_INT8: return at::kChar;
+    case CT_INT16: return at::kShort;
+    }
+    throw std::invalid_argument("unknown dtype code " + std::to_string(code));
+}
+
+int32_t ctorch::dtype_code(at::ScalarType type) {
+    switch (type) {
+    case at::kFloat: return CT_FLOAT32;
+    case at::kDouble: return CT_FLOAT64;
+    case at::kHalf: return CT_FLOAT16;
+    case at::kBFloat16: return CT_BFLOAT16;
+    case at::kLong: return CT_INT64;
+    case at::kInt: return CT_INT32;
+    case at::kByte: return CT_UINT8;
+    case at::kBool: return CT_BOOL;
+    case at::kChar: return CT_INT8;
+    case at::kShort: return CT_INT16;
+    default: break;
+    }
+    throw std::invalid_argument(std::string("dtype not supported by the bridge: ") + c10::toString(type));
+}
+
+at::Device ctorch::device(int32_t type, int32_t index) {
+    switch (type) {
+    case CT_CPU: return at::Device(at::kCPU);
+    case CT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw std::invalid_argument("unknown device type " + std::to_string(type));
+}
+
+at::TensorOptions ctorch::options(ct_options o) {
+    return at::TensorOptions().dtype(scalar_type(o.dtype)).device(device(o.device_type, o.device_index));
+}
+
+at::Scalar ctorch::scalar(ct_scalar s) {
+    if (s.is_int == 2) return at::Scalar(s.i != 0);
+    if (s.is_int) return at::Scalar(s.i);
+    return at::Scalar(s.f);
+}
+
+extern "C" {
+
+int32_t ct_init(void) {
+    std::call_once(init_once, initialize);
+    if (init_status != 0) ctorch::record_error(init_error.c_str());
+    return init_status;
+}
+
+const char *ct_version(void) {
+    if (version_string.empty()) version_string = TORCH_VERSION;
+    return version_string.c_str();
+}
+
+const char *ct_library_dir(void) { return library_dir.c_str(); }
+const char *ct_cuda_library(void) { return cuda_library.c_str(); }
+
+const char *ct_build_config(void) {
+    try {
+        if (build_config.empty()) build_config = at::show_config();
+    } catch (...) {
+    }
+    return build_config.c_str();
+}
+
+int32_t ct_cuda_is_available(void) {
+    try { return at::detail::getCUDAHooks().hasCUDA() ? 1 : 0; } catch (...) { return 0; }
+}
+
+int64_t ct_cuda_device_count(void) {
+    try { return at::detail::getCUDAHooks().getNumGPUs(); } catch (...) { return 0; }
+}
+
+int32_t ct_cuda_synchronize(int32_t index) {
+    CT_GUARD({
+        auto device = ctorch::device(CT_CUDA, index);
+        auto t = at::zeros({1}, at::TensorOptions().device(device));
+        (void)t.cpu();
+    })
+}
+
+int32_t ct_core_count(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+    return static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void ct_set_num_threads(int32_t n) {
+    try { at::set_num_threads(n); } catch (...) {}
+}
+int32_t ct_get_num_threads(void) { return at::get_num_threads(); }
+
+void ct_manual_seed(uint64_t seed) {
+    try { at::manual_seed(seed); } catch (...) {}
+}
+
+int32_t ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
+void ct_set_grad_enabled(int32_t enabled) { c10::GradMode::set_enabled(enabled != 0); }
+
+double ct_bench_native_add(int64_t iterations) {
+    try {
+        auto a = at::ones({1});
+        auto b = at::ones({1});
+        auto start = std::chrono::steady_clock::now();
+        for (int64_t i = 0; i < iterations; ++i) {
+            auto c = at::add(a, b);
+        }
+        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        return elapsed.count() / static_cast<double>(iterations);
+    } catch (...) {
+        return -1;
+    }
+}
+
+int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out) {
+    CT_GUARD({
+        auto device = ctorch::device(device_type, device_index);
+        at::Generator g = device.is_cpu() ? at::detail::getDefaultCPUGenerator().clone()
+                                          : at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.index()).clone();
+        g.set_current_seed(seed);
+        *out = new ct_generator_s{g};
+    })
+}
+
+void ct_generator_free(ct_generator g) { delete g; }
+
+int32_t ct_generator_get_state(ct_generator g, ct_tensor *out) {
+    CT_GUARD({
+        if (!g) throw std::invalid_argument("null generator");
+        std::lock_guard<std::mutex> lock(g->g.mutex());
+        *out = ctorch::wrap(g->g.get_state());
+    })
+}
+
+int32_t ct_generator_set_state(ct_generator g, ct_tensor state) {
+    CT_GUARD({
+        if (!g) throw std::invalid_argument("null generator");
+        std::lock_guard<std::mutex> lock(g->g.mutex());
+        g->g.set_state(T(state));
+    })
+}
+
+int32_t ct_generator_seed(ct_generator g, uint64_t *out) {
+    CT_GUARD({
+        if (!g) throw std::invalid_argument("null generator");
+        *out = g->g.current_seed();
+    })
+}
+
+} // extern "C"

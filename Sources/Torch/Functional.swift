@@ -1,0 +1,115 @@
+import CTorch
+
+// Neural-network functions with PyTorch's semantics (torch.nn.functional).
+
+/// 2-d convolution of [N, C, H, W] by weights [O, C/groups, kH, kW].
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1, 1],
+                   padding: [Int] = [0, 0], dilation: [Int] = [1, 1], groups: Int = 1) -> Tensor {
+    withExtendedLifetime(bias) {
+        Tensor.make { out in
+            withInt64s(stride) { s, _ in withInt64s(padding) { p, _ in withInt64s(dilation) { d, _ in
+                ct_conv2d(x.handle, weight.handle, bias?.handle, s, p, d, Int64(groups), out)
+            } } }
+        }
+    }
+}
+
+/// Batch normalisation as PyTorch defines it. In training the batch statistics normalise
+/// (biased variance) and the running statistics, when given, are updated in place:
+/// `running = (1 − momentum)·running + momentum·batch`, with the unbiased variance.
+/// In evaluation the running statistics normalise.
+public func batchNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, runningMean: Tensor? = nil,
+                      runningVar: Tensor? = nil, training: Bool, momentum: Double = 0.1, eps: Double = 1e-5) -> Tensor {
+    withExtendedLifetime((weight, bias, runningMean, runningVar)) {
+        Tensor.make {
+            ct_batch_norm(x.handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle,
+                          training ? 1 : 0, momentum, eps, $0)
+        }
+    }
+}
+
+/// x · wᵀ + b
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    withExtendedLifetime(bias) { Tensor.make { ct_linear(x.handle, weight.handle, bias?.handle, $0) } }
+}
+
+public func maxPool2d(_ x: Tensor, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0, 0],
+                      dilation: [Int] = [1, 1], ceilMode: Bool = false) -> Tensor {
+    Tensor.make { out in
+        withInt64s(kernel) { k, _ in withInt64s(stride ?? kernel) { s, _ in withInt64s(padding) { p, _ in
+            withInt64s(dilation) { d, _ in ct_max_pool2d(x.handle, k, s, p, d, ceilMode ? 1 : 0, out) }
+        } } }
+    }
+}
+
+public func avgPool2d(_ x: Tensor, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0, 0],
+                      ceilMode: Bool = false, countIncludePad: Bool = true) -> Tensor {
+    Tensor.make { out in
+        withInt64s(kernel) { k, _ in withInt64s(stride ?? kernel) { s, _ in withInt64s(padding) { p, _ in
+            ct_avg_pool2d(x.handle, k, s, p, ceilMode ? 1 : 0, countIncludePad ? 1 : 0, out)
+        } } }
+    }
+}
+
+/// Average pooling to a fixed output size [H, W].
+public func adaptiveAvgPool2d(_ x: Tensor, outputSize: [Int]) -> Tensor {
+    Tensor.make { out in withInt64s(outputSize) { s, _ in ct_adaptive_avg_pool2d(x.handle, s, out) } }
+}
+
+public enum InterpolationMode: Int32, Sendable { case nearest = 0, bilinear, bicubic }
+
+/// Resizes [N, C, H, W] to `size` = [H', W'] (`F.interpolate`); `antialias` as torchvision's resize.
+public func interpolate(_ x: Tensor, size: [Int], mode: InterpolationMode = .bilinear,
+                        alignCorners: Bool = false, antialias: Bool = false) -> Tensor {
+    Tensor.make { out in
+        withInt64s(size) { s, _ in ct_interpolate(x.handle, mode.rawValue, s, alignCorners ? 1 : 0, antialias ? 1 : 0, out) }
+    }
+}
+
+/// Sampling grid [N, H, W, 2] for affine matrices θ [N, 2, 3] (`F.affine_grid`), size = [N, C, H, W].
+public func affineGrid(_ theta: Tensor, size: [Int], alignCorners: Bool = false) -> Tensor {
+    Tensor.make { out in withInt64s(size) { ct_affine_grid(theta.handle, $0, $1, alignCorners ? 1 : 0, out) } }
+}
+
+public enum GridPadding: Int32, Sendable { case zeros = 0, border, reflection }
+
+/// Samples `x` at the normalised grid positions (`F.grid_sample`).
+public func gridSample(_ x: Tensor, grid: Tensor, mode: InterpolationMode = .bilinear, padding: GridPadding = .zeros,
+                       alignCorners: Bool = false) -> Tensor {
+    Tensor.make { ct_grid_sample(x.handle, grid.handle, mode.rawValue, padding.rawValue, alignCorners ? 1 : 0, $0) }
+}
+
+/// Zeroes elements with probability p and scales the rest by 1/(1−p), in training only.
+public func dropout(_ x: Tensor, p: Double, training: Bool) -> Tensor {
+    Tensor.make { ct_dropout(x.handle, p, training ? 1 : 0, $0) }
+}
+
+public enum Reduction: Int32, Sendable { case none = 0, mean, sum }
+
+/// Cross-entropy of logits [N, C] against class indices [N] (`F.cross_entropy`).
+public func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, reduction: Reduction = .mean,
+                         ignoreIndex: Int = -100, labelSmoothing: Double = 0) -> Tensor {
+    withExtendedLifetime(weight) {
+        Tensor.make {
+            ct_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.rawValue, Int64(ignoreIndex),
+                             labelSmoothing, $0)
+        }
+    }
+}
+
+/// One-hot encoding of int64 class indices.
+public func oneHot(_ indices: Tensor, numClasses: Int) -> Tensor {
+    Tensor.make { ct_one_hot(indices.handle, Int64(numClasses), $0) }
+}
+
+public enum PaddingMode: Int32, Sendable { case constant = 0, reflect, replicate }
+
+/// Pads the last dimensions: `pad` = [left, right, top, bottom] (`F.pad`).
+public func pad(_ x: Tensor, _ pad: [Int], mode: PaddingMode = .constant, value: Double = 0) -> Tensor {
+    Tensor.make { out in withInt64s(pad) { ct_pad(x.handle, $0, $1, mode.rawValue, value, out) } }
+}
+
+/// Scales vectors along `dim` to unit p-norm (`F.normalize`).
+public func normalize(_ x: Tensor, p: Double = 2, dim: Int = 1, eps: Double = 1e-12) -> Tensor {
+    x / x.norm(p: p, dims: [dim], keepDims: true).clamp(min: eps)
+}
