@@ -46,7 +46,7 @@ let package = Package(
     products: [
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "Blockwise", targets: ["Blockwise"]),
-        .executable(name: "blockwise", targets: ["blockwise"]),
+        .executable(name: "blockwise", targets: ["BlockwiseCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "Blockwise", dependencies: ["Torch"]),
         .executableTarget(
-            name: "blockwise",
+            name: "BlockwiseCLI",
             dependencies: [
                 "Blockwise", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

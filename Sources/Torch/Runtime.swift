@@ -52,6 +52,13 @@ public enum Runtime {
         ct_manual_seed(seed)
     }
 
+    /// Seconds per call of libtorch's add on two 1-element CPU tensors, timed in a C++ loop:
+    /// the baseline against which the Swift binding's own cost is measured.
+    public static func nativeAddSeconds(iterations: Int) -> Double {
+        ensureStarted()
+        return ct_bench_native_add(Int64(iterations))
+    }
+
     /// Waits for the work queued on a CUDA device.
     public static func synchronize(_ device: Device) {
         guard case .cuda(let index) = device else { return }

@@ -1,0 +1,110 @@
+import Foundation
+import Torch
+
+/// What `blockwise doctor` reports: the facts of this machine that decide training speed.
+public struct DoctorReport: Sendable {
+    public var torchVersion: String
+    public var libraryDirectory: String
+    public var cudaLibrary: String?
+    public var cudaDevices: Int
+    public var threads: Int
+    public var cores: Int
+    /// The BLAS library mapped into this process, from /proc/self/maps.
+    public var blasLibrary: String?
+    /// libtorch's own build summary line for BLAS (`BLAS_INFO=…`).
+    public var blasBuildInfo: String?
+    /// Measured float32 GFLOP/s of a 1024×1024 matrix product.
+    public var matmulGFLOPS: Double
+    public var datasets: [DatasetPresence]
+    public var warnings: [String]
+
+    /// Below this many GFLOP/s per core a product is running on a reference BLAS: OpenBLAS
+    /// gives 60–90 per core on AVX2 machines, the reference implementation 2–3.
+    public static let slowBLASPerCore = 10.0
+
+    /// Gathers the report; measuring the BLAS speed takes about a second.
+    public static func gather() -> DoctorReport {
+        let config = Runtime.buildConfiguration
+        var report = DoctorReport(
+            torchVersion: Runtime.version,
+            libraryDirectory: Runtime.libraryDirectory,
+            cudaLibrary: Runtime.cudaLibrary,
+            cudaDevices: Runtime.cudaDeviceCount,
+            threads: Runtime.threads,
+            cores: Runtime.coreCount,
+            blasLibrary: mappedLibrary(matching: ["blas", "mkl"]),
+            blasBuildInfo: config.split(separator: "\n").lazy
+                .compactMap { line in line.range(of: "BLAS_INFO=").map { String(line[$0.upperBound...].prefix { $0 != "," }) } }
+                .first,
+            matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
+            datasets: DatasetPresence.scan(),
+            warnings: [])
+        let perCore = report.matmulGFLOPS / Double(max(1, report.threads))
+        if perCore < slowBLASPerCore {
+            report.warnings.append(String(format:
+                "matrix products run at %.1f GFLOP/s (%.1f per thread): far below what the cores can do. "
+                + "Install OpenBLAS: apt-get install libopenblas0-pthread", report.matmulGFLOPS, perCore))
+        }
+        if report.threads < report.cores {
+            report.warnings.append("libtorch uses \(report.threads) of \(report.cores) cores (BLOCKWISE_THREADS sets it)")
+        }
+        if !report.datasets.contains(where: \.installed) {
+            report.warnings.append("no dataset installed: runs use the synthetic dataset (apt-get install dataset-fashion-mnist)")
+        }
+        return report
+    }
+
+    /// Best of several timed float32 products of two size×size matrices.
+    public static func measureMatmulGFLOPS(size: Int, repeats: Int = 5) -> Double {
+        let generator = Generator(seed: 0)
+        let a = Tensor.randn([size, size], generator: generator)
+        let b = Tensor.randn([size, size], generator: generator)
+        _ = a.mm(b).sum().item()  // warm-up: thread pool and BLAS start-up
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let c = a.mm(b)
+            _ = c.sum().item()
+            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * pow(Double(size), 3) / best / 1e9
+    }
+
+    static func mappedLibrary(matching names: [String]) -> String? {
+        // /proc files report size 0, so read to the end rather than by size.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
+        let maps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        for line in maps.split(separator: "\n") {
+            guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last, path.hasPrefix("/") else {
+                continue
+            }
+            let file = path.split(separator: "/").last.map(String.init) ?? ""
+            if names.contains(where: { file.lowercased().contains($0) }) { return String(path) }
+        }
+        return nil
+    }
+}
+
+/// Whether a dataset of the paper's experiments is present at its default location.
+public struct DatasetPresence: Sendable {
+    public var name: String
+    public var path: String
+    public var installed: Bool
+    public var hint: String
+
+    /// Default locations: Debian's dataset packages, then `$BLOCKWISE_DATA/<name>`.
+    public static func scan() -> [DatasetPresence] {
+        let root = ProcessInfo.processInfo.environment["BLOCKWISE_DATA"] ?? "/usr/share/datasets"
+        let known: [(String, String, String, String)] = [
+            ("fashion-mnist", "/usr/share/datasets/fashion-mnist", "train-images-idx3-ubyte.gz",
+             "apt-get install dataset-fashion-mnist"),
+            ("cifar10", "\(root)/cifar10", "data_batch_1.bin", "copy the CIFAR-10 binary batches there"),
+            ("stl10", "\(root)/stl10", "unlabeled_X.bin", "copy the STL-10 binary files there"),
+            ("imagenet", "\(root)/imagenet", "train", "an ImageNet-layout folder (train/, val/)"),
+        ]
+        return known.map { name, path, marker, hint in
+            DatasetPresence(name: name, path: path,
+                            installed: FileManager.default.fileExists(atPath: path + "/" + marker), hint: hint)
+        }
+    }
+}

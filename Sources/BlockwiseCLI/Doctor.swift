@@ -1,0 +1,23 @@
+import ArgumentParser
+import Blockwise
+import Foundation
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report libtorch, threads, BLAS speed, CUDA devices and installed datasets.")
+
+    func run() throws {
+        let r = DoctorReport.gather()
+        print("libtorch      \(r.torchVersion) (\(r.libraryDirectory))")
+        print("flavour       \(r.cudaLibrary == nil ? "CPU" : "CUDA (\(r.cudaLibrary!))")")
+        print("threads       \(r.threads) intra-op, \(r.cores) cores")
+        print("BLAS          \(r.blasLibrary ?? "none mapped")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
+        print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
+        print("CUDA devices  \(r.cudaDevices)")
+        for d in r.datasets {
+            print("dataset       \(d.name.padding(toLength: 14, withPad: " ", startingAt: 0))"
+                  + (d.installed ? "\(d.path)" : "not found at \(d.path) (\(d.hint))"))
+        }
+        for w in r.warnings { print("warning: \(w)") }
+    }
+}
