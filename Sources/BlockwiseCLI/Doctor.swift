@@ -11,7 +11,7 @@ struct Doctor: ParsableCommand {
         print("libtorch      \(r.torchVersion) (\(r.libraryDirectory))")
         print("flavour       \(r.cudaLibrary == nil ? "CPU" : "CUDA (\(r.cudaLibrary!))")")
         print("threads       \(r.threads) intra-op, \(r.cores) cores")
-        print("BLAS          \(r.blasLibrary ?? "none mapped")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
+        print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print("CUDA devices  \(r.cudaDevices)")
         for d in r.datasets {
