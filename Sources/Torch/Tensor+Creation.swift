@@ -52,6 +52,12 @@ extension Tensor {
         return make { ct_arange(start.c, end.c, step.c, device.options(dtype), $0) }
     }
 
+    /// Integers from `start` up to, not including, `end`.
+    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType = .int64,
+                              device: Device = .cpu) -> Tensor {
+        arange(Scalar.int(start), Scalar.int(end), step: .int(step), dtype: dtype, device: device)
+    }
+
     /// `steps` values evenly spaced from `start` to `end`, both included.
     public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32,
                                 device: Device = .cpu) -> Tensor {

@@ -39,11 +39,8 @@ public struct DoctorReport: Sendable {
             matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
             datasets: DatasetPresence.scan(),
             warnings: [])
-        let perCore = report.matmulGFLOPS / Double(max(1, report.threads))
-        if perCore < slowBLASPerCore {
-            report.warnings.append(String(format:
-                "matrix products run at %.1f GFLOP/s (%.1f per thread): far below what the cores can do. "
-                + "Install OpenBLAS: apt-get install libopenblas0-pthread", report.matmulGFLOPS, perCore))
+        if let warning = blasWarning(gflops: report.matmulGFLOPS, threads: report.threads) {
+            report.warnings.append(warning)
         }
         if report.threads < report.cores {
             report.warnings.append("libtorch uses \(report.threads) of \(report.cores) cores (BLOCKWISE_THREADS sets it)")
@@ -52,6 +49,14 @@ public struct DoctorReport: Sendable {
             report.warnings.append("no dataset installed: runs use the synthetic dataset (apt-get install dataset-fashion-mnist)")
         }
         return report
+    }
+
+    /// The warning for a matrix-product speed that only a reference BLAS gives, else nil.
+    public static func blasWarning(gflops: Double, threads: Int) -> String? {
+        let perThread = gflops / Double(max(1, threads))
+        guard perThread < slowBLASPerCore else { return nil }
+        return String(format: "matrix products run at %.1f GFLOP/s (%.1f per thread): far below what the cores can do. "
+                      + "Install OpenBLAS: apt-get install libopenblas0-pthread", gflops, perThread)
     }
 
     /// Best of several timed float32 products of two size×size matrices.

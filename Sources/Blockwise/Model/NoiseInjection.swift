@@ -1,0 +1,38 @@
+import Torch
+
+/// Gaussian noise added to a block's output before it reaches the head and the next block,
+/// in training only (paper §5, "Impact of noise addition"; σ = 0.25 was best).
+public struct NoiseInjection: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable, Codable {
+        /// x + σ·ε with ε independent for every feature value: the paper's best.
+        case independent
+        /// One ε per sample and spatial location, shared by all channels.
+        case sharedAcrossChannels = "shared-across-channels"
+        /// x + σ·std(x)·ε, std over the whole tensor, as the public reference code's "all" mode.
+        case scaledByActivationStd = "scaled-by-std"
+    }
+
+    public var kind: Kind
+    public var sigma: Double
+
+    public init(kind: Kind = .independent, sigma: Double = 0.25) {
+        self.kind = kind
+        self.sigma = sigma
+    }
+
+    /// `x` [N, C, H, W] (or [N, D]) with noise when `training`, unchanged otherwise.
+    public func callAsFunction(_ x: Tensor, training: Bool, generator: Generator? = nil) -> Tensor {
+        guard training, sigma > 0 else { return x }
+        switch kind {
+        case .independent:
+            return x + Tensor.randn(x.shape, dtype: x.dtype, device: x.device, generator: generator) * sigma
+        case .sharedAcrossChannels:
+            var shape = x.shape
+            if shape.count > 1 { shape[1] = 1 }
+            return x + Tensor.randn(shape, dtype: x.dtype, device: x.device, generator: generator) * sigma
+        case .scaledByActivationStd:
+            let noise = Tensor.randn(x.shape, dtype: x.dtype, device: x.device, generator: generator)
+            return x + noise * x.std() * sigma
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Torch
+
+/// Barlow Twins (Zbontar et al. 2021; paper eq. 1–2):
+///
+///     C_ij = Σ_b ẑ^A_bi ẑ^B_bj / N,   ẑ = batch-normalised z (per feature, no affine)
+///     L = scale · [ Σ_i (t − C_ii)² + λ Σ_i Σ_{j≠i} C_ij² ]
+///
+/// t = 1 in the original method; the paper's App. A tries per-block invariance targets
+/// (0.6, 0.75, 0.9, 1.0). λ = 0.0051 as in the paper; `scale` is the reference code's
+/// `--scale-loss` (0.024 in the paper's runs), 1 by default.
+public struct BarlowTwins: Objective {
+    public var lambda: Double
+    public var invarianceTarget: Double
+    public var scale: Double
+
+    public init(lambda: Double = 0.0051, invarianceTarget: Double = 1, scale: Double = 1) {
+        self.lambda = lambda
+        self.invarianceTarget = invarianceTarget
+        self.scale = scale
+    }
+
+    /// Cross-correlation matrix [D, D] of eq. 1: each feature standardised over the batch with
+    /// the batch statistics (biased variance, ε = 1e-5, as `BatchNorm1d(affine=False)` in
+    /// training), the product divided by the batch size.
+    public static func crossCorrelation(_ zA: Tensor, _ zB: Tensor) -> Tensor {
+        let n = Double(zA.size(0))
+        return batchNorm(zA, training: true).t.mm(batchNorm(zB, training: true)) / n
+    }
+
+    /// The loss from a cross-correlation matrix (after any all-reduce across processes).
+    public func loss(crossCorrelation c: Tensor) -> Tensor {
+        let invariance = (c.diagonal() - invarianceTarget).square().sum()
+        let redundancy = offDiagonalSquareSum(c)
+        return (invariance + redundancy * lambda) * scale
+    }
+
+    public func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor {
+        loss(crossCorrelation: Self.crossCorrelation(zA, zB))
+    }
+}

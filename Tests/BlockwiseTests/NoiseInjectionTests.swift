@@ -1,0 +1,34 @@
+import Testing
+import Torch
+@testable import Blockwise
+
+@Suite struct NoiseInjectionTests {
+    let x = Tensor.zeros([64, 8, 6, 6])
+
+    @Test func leavesActivationsUnchangedInEvaluation() {
+        for kind in NoiseInjection.Kind.allCases {
+            #expect(NoiseInjection(kind: kind)(x, training: false).equal(x))
+        }
+    }
+
+    @Test func independentNoiseHasTheRequestedStandardDeviation() {
+        let noisy = NoiseInjection(kind: .independent, sigma: 0.25)(x, training: true, generator: Generator(seed: 1))
+        #expect(abs(noisy.std().item() - 0.25) < 0.01)
+        #expect(abs(noisy.mean().item()) < 0.01)
+    }
+
+    @Test func sharedNoiseIsTheSameForEveryChannelAtALocation() {
+        let noisy = NoiseInjection(kind: .sharedAcrossChannels, sigma: 0.5)(x, training: true, generator: Generator(seed: 2))
+        let first = noisy.narrow(dim: 1, start: 0, length: 1)
+        #expect(noisy.equal(first.expand(noisy.shape)))
+        #expect(abs(first.std().item() - 0.5) < 0.03)
+    }
+
+    @Test func scaledNoiseFollowsTheActivationStandardDeviation() {
+        let generator = Generator(seed: 3)
+        let activations = Tensor.randn([64, 8, 6, 6], generator: generator) * 4.0
+        let noisy = NoiseInjection(kind: .scaledByActivationStd, sigma: 0.25)(activations, training: true, generator: generator)
+        // The added noise has std σ · std(x) = 0.25 · 4.
+        #expect(abs((noisy - activations).std().item() - 1.0) < 0.03)
+    }
+}
