@@ -50,6 +50,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(
@@ -63,7 +64,7 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
-        .target(name: "Blockwise", dependencies: ["Torch"]),
+        .target(name: "Blockwise", dependencies: ["Torch", "Yams"]),
         .executableTarget(
             name: "BlockwiseCLI",
             dependencies: [
