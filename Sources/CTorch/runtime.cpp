@@ -169,8 +169,8 @@ double ct_bench_native_add(int64_t iterations) {
 int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out) {
     CT_GUARD({
         auto device = ctorch::device(device_type, device_index);
-        at::Generator g = device.is_cpu() ? at::detail::getDefaultCPUGenerator().clone()
-                                          : at::detail::getCUDAHooks().getDefaultCUDAGenerator(device.index()).clone();
+        // Context::defaultGenerator exists in libtorch 1.13 and 2.x (the CUDA hook was renamed in 2.x).
+        at::Generator g = at::globalContext().defaultGenerator(device).clone();
         g.set_current_seed(seed);
         *out = new ct_generator_s{g};
     })
