@@ -169,6 +169,7 @@ double ct_bench_native_add(int64_t iterations) {
 int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out) {
     CT_GUARD({
         auto device = ctorch::device(device_type, device_index);
+        // Context::defaultGenerator exists in libtorch 1.13 and 2.x (the CUDA hook was renamed in 2.x).
         at::Generator g = at::globalContext().defaultGenerator(device).clone();
         g.set_current_seed(seed);
         *out = new ct_generator_s{g};

@@ -45,11 +45,13 @@ extension Tensor {
     public static func zeros(like t: Tensor) -> Tensor { zeros(t.shape, dtype: t.dtype, device: t.device) }
     public static func ones(like t: Tensor) -> Tensor { ones(t.shape, dtype: t.dtype, device: t.device) }
 
-    /// Values from `start` up to, not including, `end`.
-    public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1, dtype: DType = .int64,
+    /// Values from `start` up to, not including, `end`. Without a dtype, as `torch.arange`:
+    /// int64 when every bound is an integer, float32 when any is fractional.
+    public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1, dtype: DType? = nil,
                               device: Device = .cpu) -> Tensor {
         Runtime.ensureStarted()
-        return make { ct_arange(start.c, end.c, step.c, device.options(dtype), $0) }
+        let inferred = [start, end, step].contains { if case .double = $0 { true } else { false } } ? DType.float32 : .int64
+        return make { ct_arange(start.c, end.c, step.c, device.options(dtype ?? inferred), $0) }
     }
 
     /// Integers from `start` up to, not including, `end`.
