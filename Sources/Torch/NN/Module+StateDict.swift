@@ -75,6 +75,12 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable, Sendabl
         public var key: String
         public var expected: [Int]
         public var found: [Int]
+
+        public init(key: String, expected: [Int], found: [Int]) {
+            self.key = key
+            self.expected = expected
+            self.found = found
+        }
     }
 
     public var missing: [String]
