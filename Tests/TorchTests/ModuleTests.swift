@@ -59,6 +59,17 @@ final class Assorted: Module {
     }
 }
 
+/// A module that keeps its first layer in evaluation, as one does for a frozen block.
+final class FrozenFirst: Module {
+    let first = BatchNorm1d(2)
+    let second = BatchNorm1d(2)
+
+    override func train(_ mode: Bool = true) {
+        super.train(mode)
+        first.train(false)
+    }
+}
+
 @Suite("Module")
 struct ModuleTests {
     @Test("state dict keys, parameter and buffer names are PyTorch's, in PyTorch's order")
@@ -131,6 +142,16 @@ struct ModuleTests {
         #expect(model.modules().allSatisfy { !$0.training })
         model.train()
         #expect(model.modules().allSatisfy { $0.training })
+    }
+
+    @Test("train reaches children through their own train, so overrides apply inside a tree")
+    func trainCallsOverrides() {
+        let frozen = FrozenFirst()
+        let nest = Nest(frozen)
+        nest.eval()
+        nest.train()
+        #expect(nest.training && frozen.training && frozen.second.training)
+        #expect(!frozen.first.training)
     }
 
     @Test("freeze stops gradients for every parameter and unfreeze restores them")
@@ -235,5 +256,15 @@ struct ModuleTests {
         #expect(model.parameters().allSatisfy { $0.device == .cuda(0) })
         #expect(model.buffers().allSatisfy { $0.device == .cuda(0) })
         #expect(weight === model.parameters()[0] && weight.grad?.device == .cuda(0))
+    }
+}
+
+/// A parent holding a module whose `train` is overridden.
+final class Nest: Module {
+    let inner: FrozenFirst
+
+    init(_ inner: FrozenFirst) {
+        self.inner = inner
+        super.init()
     }
 }

@@ -1,5 +1,3 @@
-import CTorch
-
 extension Module {
     /// Moves every parameter and buffer to `device` and converts the floating-point ones
     /// to `dtype` (`module.to(device, dtype)`; integer buffers such as BatchNorm's
@@ -17,13 +15,5 @@ extension Module {
                 if let grad = tensor.grad { grad.setData(grad.to(device, target)) }
             }
         }
-    }
-}
-
-extension Tensor {
-    /// Replaces this tensor's data by `data`'s, of any shape, dtype or device, keeping the
-    /// tensor object and its autograd leaf status (`tensor.data = data` in PyTorch).
-    public func setData(_ data: Tensor) {
-        withExtendedLifetime(data) { check(ct_set_data(handle, data.handle)) }
     }
 }

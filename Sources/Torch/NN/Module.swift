@@ -107,9 +107,11 @@ open class Module {
 
     // MARK: Modes
 
-    /// Sets training mode on this module and every descendant (`module.train(mode)`).
+    /// Sets training mode on this module and, through their own `train`, on its children
+    /// (`module.train(mode)`): a subclass may override it, e.g. to keep a part in evaluation.
     open func train(_ mode: Bool = true) {
-        for module in modules() { module.training = mode }
+        training = mode
+        for child in namedChildren() { child.module.train(mode) }
     }
 
     /// Evaluation mode: running statistics in BatchNorm, no dropout.
