@@ -225,6 +225,11 @@ int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t noutputs, const ct_te
                          const ct_tensor *grad_outputs, int32_t retain_graph, int32_t create_graph,
                          int32_t allow_unused, ct_tensor *outs);
 
+/* ---- modules ---- */
+/* Replaces the data of t by that of data (any dtype or device), keeping t's identity
+ * and autograd leaf status, as `param.data = data` in PyTorch. */
+int32_t ct_set_data(ct_tensor t, ct_tensor data);
+
 #ifdef __cplusplus
 }
 #endif
