@@ -1,0 +1,33 @@
+import Torch
+
+/// The projector after a pooling head, from a spec like "8192-8192-8192": Linear (no
+/// bias) → BatchNorm1d → ReLU between layers, and a last Linear without bias, as the Barlow
+/// Twins reference code builds it. "" gives the identity.
+public final class Projector: Module, UnaryLayer {
+    public let sizes: [Int]
+    let layers: Sequential
+
+    public init(inputDimension: Int, spec: String, generator: Generator? = nil) throws {
+        let parts = spec.split(separator: "-", omittingEmptySubsequences: false)
+        let hidden = spec.isEmpty ? [] : parts.compactMap { Int($0) }
+        guard hidden.count == (spec.isEmpty ? 0 : parts.count), hidden.allSatisfy({ $0 > 0 }) else {
+            throw PartitionError("cannot read the projector \"\(spec)\": write positive layer sizes joined by -, e.g. 8192-8192-8192")
+        }
+        sizes = [inputDimension] + hidden
+        var modules: [any UnaryLayer] = []
+        for i in 0..<Swift.max(0, sizes.count - 2) {
+            modules.append(Linear(sizes[i], sizes[i + 1], bias: false, generator: generator))
+            modules.append(BatchNorm1d(sizes[i + 1]))
+            modules.append(ReLU())
+        }
+        if sizes.count >= 2 {
+            modules.append(Linear(sizes[sizes.count - 2], sizes[sizes.count - 1], bias: false, generator: generator))
+        }
+        layers = Sequential(modules)
+        super.init()
+    }
+
+    public var outputDimension: Int { sizes.last! }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { layers(x) }
+}

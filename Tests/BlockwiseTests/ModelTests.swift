@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+import Torch
+@testable import Blockwise
+
+private func fixtureLines(_ name: String) throws -> [String] {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/resnet/\(name)")
+    return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+}
+
+@Suite struct ResNetTests {
+    @Test(arguments: ["resnet18", "resnet50"])
+    func namesEqualTorchvisionsInOrder(_ name: String) throws {
+        let model = ResNet(.named(name)!, generator: Generator(seed: 0))
+        #expect(model.orderedStateDict().map(\.name) == (try fixtureLines("\(name)_names.txt")))
+    }
+
+    @Test func parameterCountsMatchTorchvisionWithoutTheClassifier() {
+        // torchvision: resnet18 11,689,512 and resnet50 25,557,032 parameters, fc included.
+        #expect(ResNet(.resnet18).parameterCount == 11_689_512 - (512 * 1000 + 1000))
+        #expect(ResNet(.resnet50).parameterCount == 25_557_032 - (2048 * 1000 + 1000))
+    }
+
+    @Test func smallStemKeepsTheResolutionAndImagenetStemDividesItByFour() {
+        let small = ResNet(.resnet18, stem: .small, width: 0.25)
+        let imagenet = ResNet(.resnet18, stem: .imagenet, width: 0.25)
+        #expect(small.applyStem(Tensor.zeros([2, 3, 32, 32])).shape == [2, 16, 32, 32])
+        #expect(imagenet.applyStem(Tensor.zeros([2, 3, 64, 64])).shape == [2, 16, 16, 16])
+        #expect(small(Tensor.zeros([2, 3, 32, 32])).shape == [2, 128, 4, 4])
+    }
+
+    @Test func widthMultiplierScalesEveryStage() {
+        #expect(ResNet(.resnet50, width: 0.5).stageChannels == [128, 256, 512, 1024])
+        #expect(ResNet(.resnet18, width: 2).stageChannels == [128, 256, 512, 1024])
+    }
+
+    @Test func zeroInitResidualMakesEveryResidualBranchStartAtZero() {
+        let model = ResNet(.resnet50, width: 0.125, zeroInitResidual: true)
+        let last = model.orderedStateDict().filter { $0.name.hasSuffix("bn3.weight") }
+        #expect(last.count == 16)
+        #expect(last.allSatisfy { $0.tensor.abs().sum().item() == 0 })
+    }
+
+    @Test func convolutionsAreHeNormalWithFanOut() {
+        // torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"): std = √(2 / (out·k·k)).
+        let model = ResNet(.resnet18, generator: Generator(seed: 3))
+        let w = model.orderedStateDict().first { $0.name == "layer3.0.conv1.weight" }!.tensor
+        let expected = (2.0 / Double(256 * 9)).squareRoot()
+        #expect(abs(w.std().item() / expected - 1) < 0.02)
+    }
+}
+
+@Suite struct BlockPartitionTests {
+    @Test func parsesMergedBlocks() throws {
+        #expect(try BlockPartition(parsing: "1+2,3,4").blocks == [[1, 2], [3], [4]])
+        #expect(try BlockPartition(parsing: "1,2,3,4") == .perStage)
+        #expect(try BlockPartition(parsing: "1+2+3+4") == .whole)
+    }
+
+    @Test func rejectsPartitionsThatSkipOrReorderStages() {
+        for bad in ["1,3,4", "2,1,3,4", "1,2,3,4,4", "1+x,2", ""] {
+            #expect(throws: PartitionError.self) { try BlockPartition(parsing: bad) }
+        }
+    }
+
+    @Test func blockOutputsFollowThePartition() throws {
+        let model = ResNet(.resnet18, stem: .small, width: 0.25)
+        let outputs = model.blockOutputs(Tensor.randn([2, 3, 16, 16]), partition: try BlockPartition(parsing: "1+2,3,4"),
+                                         stopGradient: true)
+        #expect(outputs.map(\.shape) == [[2, 32, 8, 8], [2, 64, 4, 4], [2, 128, 2, 2]])
+    }
+
+    @Test func mergedBlocksGiveTheSameFeaturesAsTheWholeNetwork() throws {
+        let model = ResNet(.resnet18, stem: .small, width: 0.25, generator: Generator(seed: 1))
+        model.eval()
+        let x = Tensor.randn([2, 3, 16, 16], generator: Generator(seed: 2))
+        let perStage = model.blockOutputs(x, partition: .perStage, stopGradient: true).last!
+        #expect(perStage.allClose(model(x), atol: 1e-6))
+    }
+}
+
+@Suite struct PoolingHeadTests {
+    static let kinds = PoolingKind.allCases
+
+    @Test(arguments: kinds)
+    func everyHeadGivesItsDimensionAtEveryBlockOfEveryDepth(_ kind: PoolingKind) throws {
+        for arch in [ResNet.Architecture.resnet18, .resnet50] {
+            let backbone = ResNet(arch, stem: .small, width: 0.125)
+            let outputs = backbone.blockOutputs(Tensor.randn([2, 3, 16, 16]), partition: .perStage, stopGradient: true)
+            let dimension = backbone.stageChannels.last!
+            for (output, channels) in zip(outputs, backbone.stageChannels) {
+                let head = try PoolingHead(kind, inputChannels: channels, outputDimension: dimension)
+                let expected = kind == .globalSpatial ? channels : dimension
+                #expect(head(output).shape == [2, expected], "\(arch.name) \(kind) \(channels) channels")
+                #expect(head.outputDimension == expected)
+            }
+        }
+    }
+
+    @Test func localSpatialBinsFollowTheDocumentedLayout() throws {
+        // ResNet-50, D = 2048: block 1 (256 channels) has 2×4 bins.
+        let head = try PoolingHead(.localSpatial, inputChannels: 256, outputDimension: 2048)
+        #expect(head.bins == (2, 4))
+        let x = Tensor.arange(0, 256 * 4 * 8, dtype: .float32).reshape([1, 256, 4, 8])
+        let z = head(x)
+        // Channel 0, bin (0, 0) covers rows 0–1, columns 0–1: values 0, 1, 8, 9.
+        #expect(z.toArray(Float.self)[0] == 4.5)
+        #expect(z.shape == [1, 2048])
+    }
+
+    @Test func globalSpatialPoolingIsTheSpatialMean() throws {
+        let x = Tensor.randn([3, 5, 4, 4])
+        let head = try PoolingHead(.globalSpatial, inputChannels: 5)
+        #expect(head(x).allClose(adaptiveAvgPool2d(x, outputSize: [1, 1]).flatten(start: 1), atol: 1e-6))
+    }
+
+    @Test func convExpansionPoolingsFollowTheirFormulas() throws {
+        let x = Tensor.randn([4, 8, 3, 3], generator: Generator(seed: 7))
+        let gsp = try PoolingHead(.convExpansion, inputChannels: 8, outputDimension: 16, generator: Generator(seed: 8))
+        let l2 = try PoolingHead(.convExpansionL2, inputChannels: 8, outputDimension: 16, generator: Generator(seed: 8))
+        let sqrt = try PoolingHead(.convExpansionSqrt, inputChannels: 8, outputDimension: 16, generator: Generator(seed: 8))
+        let y = gsp.expansion!(x)
+        #expect(y.min().item() >= 0)
+        #expect(gsp(x).allClose(y.mean(dims: [2, 3]), atol: 1e-6))
+        #expect(l2(x).allClose(y.square().mean(dims: [2, 3]).sqrt(), atol: 1e-6))
+        #expect(sqrt(x).allClose((y + 1e-6).sqrt().mean(dims: [2, 3]), atol: 1e-6))
+    }
+
+    @Test func kernelSizeAndGroupsShapeTheExpansionConvolution() throws {
+        let head = try PoolingHead(.convExpansion, inputChannels: 8, outputDimension: 16, kernelSize: 3, groups: 4)
+        let weight = head.orderedStateDict().first { $0.name == "expansion.0.weight" }!.tensor
+        #expect(weight.shape == [16, 2, 3, 3])
+        #expect(head(Tensor.randn([2, 8, 5, 5])).shape == [2, 16])
+        #expect(throws: PartitionError.self) { try PoolingHead(.convExpansion, inputChannels: 6, outputDimension: 16, groups: 4) }
+        #expect(throws: PartitionError.self) { try PoolingHead(.localSpatial, inputChannels: 6, outputDimension: 16) }
+    }
+}
+
+@Suite struct ProjectorTests {
+    @Test func buildsLinearBatchNormReLUBetweenLayersAndAPlainLinearLast() throws {
+        let projector = try Projector(inputDimension: 16, spec: "32-32-8")
+        #expect(projector.orderedStateDict().map(\.name).filter { $0.hasSuffix("weight") }
+            == ["layers.0.weight", "layers.1.weight", "layers.3.weight", "layers.4.weight", "layers.6.weight"])
+        #expect(!projector.orderedStateDict().contains { $0.name.hasSuffix("bias") && $0.name.contains("layers.6") })
+        #expect(projector(Tensor.randn([4, 16])).shape == [4, 8])
+    }
+
+    @Test func anEmptySpecIsTheIdentityAndABadSpecIsRejected() throws {
+        let x = Tensor.randn([3, 5])
+        #expect(try Projector(inputDimension: 5, spec: "")(x).equal(x))
+        #expect(throws: PartitionError.self) { try Projector(inputDimension: 5, spec: "64-x") }
+        #expect(throws: PartitionError.self) { try Projector(inputDimension: 5, spec: "64--8") }
+    }
+}
+
+@Suite struct GradientIsolationTests {
+    func network(_ partition: BlockPartition) throws -> BlockwiseNetwork {
+        try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
+                             partition: partition,
+                             head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+                             noise: NoiseInjection(sigma: 0.25), generator: Generator(seed: 1))
+    }
+
+    /// Names of parameters that received a non-zero gradient.
+    func touched(_ net: BlockwiseNetwork) -> Set<String> {
+        Set(net.namedParameters().compactMap { name, p in (p.grad?.abs().sum().item() ?? 0) > 0 ? name : nil })
+    }
+
+    /// The parameters of block `k`: its stages (and the stem for stage 1), head and projector.
+    func owned(by k: Int, _ net: BlockwiseNetwork) -> (String) -> Bool {
+        let stages = net.partition.blocks[k]
+        return { name in
+            if name.hasPrefix("heads.\(k).") || name.hasPrefix("projectors.\(k).") { return true }
+            if stages.contains(1), name.hasPrefix("backbone.conv1.") || name.hasPrefix("backbone.bn1.") { return true }
+            return stages.contains { name.hasPrefix("backbone.layer\($0).") }
+        }
+    }
+
+    @Test(arguments: ["1,2,3,4", "1+2,3,4"])
+    func eachBlockLossReachesOnlyItsOwnBlockHeadAndProjector(_ spec: String) throws {
+        let net = try network(try BlockPartition(parsing: spec))
+        let x = Tensor.randn([4, 3, 16, 16], generator: Generator(seed: 2))
+        for k in 0..<net.partition.count {
+            for p in net.parameters() { p.grad = nil }
+            let outputs = net(x, stopGradient: true, generator: Generator(seed: 3))
+            outputs[k].embedding.square().sum().backward()
+            let names = touched(net)
+            let isOwned = owned(by: k, net)
+            #expect(!names.isEmpty)
+            #expect(names.allSatisfy(isOwned), "block \(k) leaked into \(names.filter { !isOwned($0) }.sorted().prefix(3))")
+            for (name, p) in net.namedParameters() where !isOwned(name) {
+                #expect(p.grad == nil || p.grad!.abs().sum().item() == 0, "\(name)")
+            }
+        }
+    }
+
+    @Test func withoutStopGradientTheLastLossReachesTheFirstBlock() throws {
+        let net = try network(.perStage)
+        let outputs = net(Tensor.randn([4, 3, 16, 16]), stopGradient: false)
+        outputs.last!.embedding.square().sum().backward()
+        #expect(touched(net).contains("backbone.conv1.weight"))
+    }
+}
