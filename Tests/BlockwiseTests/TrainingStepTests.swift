@@ -1,0 +1,100 @@
+import Testing
+import Torch
+@testable import Blockwise
+
+@Suite struct TrainingPlanTests {
+    @Test func sequentialTrainsOneBlockPerPhaseWithTheBlocksBelowFrozen() throws {
+        let plan = try TrainingPlan(mode: .sequential, blocks: 3)
+        #expect(plan.phases.map(\.trainedBlocks) == [[0], [1], [2]])
+        #expect(plan.phases.map(\.frozenBlocks) == [[], [0], [0, 1]])
+    }
+
+    @Test func randomFrozenTrainsOnlyTheChosenBlock() throws {
+        let plan = try TrainingPlan(mode: .randomFrozen, blocks: 4, trainedBlock: 3)
+        #expect(plan.phases == [TrainingPhase(trainedBlocks: [2], frozenBlocks: [0, 1], stopGradient: true,
+                                              frozenBatchNormTrains: false)])
+        #expect(throws: TrainingError.self) { try TrainingPlan(mode: .randomFrozen, blocks: 4, trainedBlock: 5) }
+    }
+
+    @Test func endToEndNeedsTheWholeNetworkAsOneBlock() throws {
+        #expect(try TrainingPlan(mode: .endToEnd, blocks: 1).phases[0].stopGradient == false)
+        #expect(throws: TrainingError.self) { try TrainingPlan(mode: .supervisedEndToEnd, blocks: 4) }
+    }
+
+    @Test func loadedFrozenBlocksLeaveTheTrainedSetAndJoinTheFrozenOne() throws {
+        let plan = try TrainingPlan(mode: .simultaneous, blocks: 3, loadedFrozen: [0])
+        #expect(plan.phases[0].trainedBlocks == [1, 2])
+        #expect(plan.phases[0].frozenBlocks == [0])
+        #expect(throws: TrainingError.self) { try TrainingPlan(mode: .randomFrozen, blocks: 2, trainedBlock: 1, loadedFrozen: [0]) }
+    }
+}
+
+@Suite struct BlockwiseStepTests {
+    func step(_ partition: BlockPartition = .perStage, objective: any Objective = BarlowTwins()) throws -> BlockwiseStep {
+        let network = try BlockwiseNetwork(
+            backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
+            partition: partition, head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+            generator: Generator(seed: 1))
+        return BlockwiseStep(network: network, objectives: Array(repeating: objective, count: partition.count))
+    }
+
+    let a = Tensor.randn([8, 3, 16, 16], generator: Generator(seed: 2))
+    let b = Tensor.randn([8, 3, 16, 16], generator: Generator(seed: 3))
+
+    func hasGradient(_ modules: [Module]) -> Bool {
+        modules.flatMap { $0.parameters() }.contains { ($0.grad?.abs().sum().item() ?? 0) > 0 }
+    }
+
+    func buffersSnapshot(_ modules: [Module]) -> [Tensor] { modules.flatMap { $0.buffers() }.map { $0.clone() } }
+
+    @Test func simultaneousGivesEveryBlockALossAndAGradient() throws {
+        let s = try step()
+        let plan = try TrainingPlan(mode: .simultaneous, blocks: 4)
+        let result = s.run(a, b, labels: nil, phase: plan.phases[0])
+        #expect(result.losses.keys.sorted() == [0, 1, 2, 3])
+        for k in 0..<4 { #expect(hasGradient(s.blockModules(k)), "block \(k)") }
+    }
+
+    @Test func sequentialPhaseLeavesFrozenBlocksWithoutGradientsAndTheirStatisticsUnchanged() throws {
+        let s = try step()
+        let phase = try TrainingPlan(mode: .sequential, blocks: 4).phases[2]
+        let frozen = s.blockModules(0) + s.blockModules(1)
+        let before = buffersSnapshot(frozen)
+        let result = s.run(a, b, labels: nil, phase: phase)
+        #expect(result.losses.keys.sorted() == [2])
+        #expect(!hasGradient(frozen))
+        #expect(hasGradient(s.blockModules(2)))
+        #expect(!hasGradient(s.blockModules(3)))
+        #expect(zip(before, buffersSnapshot(frozen)).allSatisfy { $0.equal($1) })
+    }
+
+    @Test func frozenBatchNormCanKeepTraining() throws {
+        let s = try step()
+        let phase = try TrainingPlan(mode: .sequential, blocks: 4, lowerBatchNormTrains: true).phases[1]
+        let frozen = s.blockModules(0)
+        let before = buffersSnapshot(frozen)
+        _ = s.run(a, b, labels: nil, phase: phase)
+        #expect(!hasGradient(frozen))
+        #expect(!zip(before, buffersSnapshot(frozen)).allSatisfy { $0.equal($1) })
+    }
+
+    @Test func endToEndBackpropagatesTheLastLossToTheStem() throws {
+        let s = try step(.whole)
+        let result = s.run(a, b, labels: nil, phase: try TrainingPlan(mode: .endToEnd, blocks: 1).phases[0])
+        #expect(result.losses.keys.sorted() == [0])
+        #expect(s.network.backbone.conv1.weight.grad != nil)
+    }
+
+    @Test func supervisedBlockwiseUsesTheLabels() throws {
+        let network = try BlockwiseNetwork(
+            backbone: ResNet(.resnet18, stem: .small, width: 0.125), partition: .perStage,
+            head: .init(kind: .globalSpatial, projector: "16-10"))
+        let s = BlockwiseStep(network: network, objectives: Array(repeating: SupervisedCrossEntropy(), count: 4))
+        let labels = Tensor.randint(0, 10, [8], generator: Generator(seed: 4))
+        let result = s.run(a, b, labels: labels, phase: try TrainingPlan(mode: .supervisedBlockwise, blocks: 4).phases[0])
+        // Untrained logits are near uniform: each loss is close to log(10).
+        for (_, loss) in result.losses { #expect(abs(loss.item() - Foundation.log(10.0)) < 1.5) }
+    }
+}
+
+import Foundation
