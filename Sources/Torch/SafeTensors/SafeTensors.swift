@@ -7,7 +7,14 @@ import Foundation
 ///
 /// Reading trusts nothing in the file: every rule is checked before any memory the header asks
 /// for is allocated, and each violation throws a `SafeTensorsError` naming the file, the tensor
-/// and what was expected. See `SafeTensorsHeader` for the rules.
+/// and what was expected. The rules are those of the Rust crate that Python uses: a header of at
+/// most 100 MB of UTF-8 JSON holding an object; dtypes F64, F32, F16, BF16, I64, I32, I16, I8, U8,
+/// BOOL; shapes of non-negative integers whose byte size fits 64 bits; each tensor's offsets
+/// spanning exactly its element count times its dtype size; and, sorted by offset, the tensors
+/// covering the data from its first byte to its last with no hole, overlap or trailing byte.
+/// Two rules are stricter than the crate's: a key repeated in one JSON object is an error (the
+/// crate keeps the last one), and BOOL bytes must be 0 or 1 (libtorch gives wrong answers on
+/// others). Unknown fields of a tensor entry are ignored, as the crate ignores them.
 public enum SafeTensors {
     /// The largest header accepted, the Rust crate's limit (100 MB).
     public static let maxHeaderSize = 100_000_000

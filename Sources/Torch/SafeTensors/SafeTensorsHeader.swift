@@ -1,11 +1,6 @@
 /// The checked header of a safetensors file: what each tensor holds and where its bytes are.
-///
-/// The rules are those of the Rust `safetensors` crate's `Metadata::validate`, which Python
-/// uses: the header is a JSON object; each tensor's byte length is its element count times its
-/// dtype size; sorted by offset, the tensors cover the data buffer from its first byte to its
-/// last without holes or overlaps. We are stricter in two ways: a key repeated in one object
-/// is an error (the crate keeps the last), and BOOL bytes must be 0 or 1 (checked on reading).
-/// Unknown fields of a tensor entry are ignored, as the crate ignores them.
+/// The rules, and where they follow or tighten the Rust crate's `Metadata::validate`, are
+/// listed on `SafeTensors`; BOOL bytes are checked later, on reading the data.
 struct SafeTensorsHeader {
     struct Entry {
         let name: String

@@ -81,6 +81,14 @@ CASES = {
         file({**f32("a", (1,), (0, 4)), **f32("b", (1,), (8, 12))}, EIGHT + EIGHT[:4]),
         "gap",
     ),
+    "gap_of_one_byte": (
+        file({**f32("a", (1,), (0, 1), "U8"), **f32("b", (1,), (2, 3), "U8")}, b"\x01\x02\x03"),
+        "gap",
+    ),
+    "overlap_by_one_byte": (
+        file({**f32("a", (2,), (0, 2), "U8"), **f32("b", (2,), (1, 3), "U8")}, b"\x01\x02\x03"),
+        "overlap",
+    ),
     "overlap": (file({**f32("a", (2,), (0, 8)), **f32("b", (1,), (4, 8))}, EIGHT), "overlap"),
     "same_range_twice": (file({**f32("a", (2,), (0, 8)), **f32("b", (2,), (0, 8))}, EIGHT), "overlap"),
     "trailing_bytes": (file(f32(), EIGHT + b"\x00"), "trailingBytes"),
