@@ -224,6 +224,13 @@ struct SafeTensorsTests {
         #expect(error?.description.hasPrefix("/nonexistent/weights.safetensors: cannot open: ") == true)
     }
 
+    @Test func aFolderIsRefusedRatherThanRead() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let error = #expect(throws: SafeTensorsError.self) { try SafeTensors.read(contentsOf: folder) }
+        #expect(error?.problem == .io("not a regular file"))
+    }
+
     @Test func aHeaderSizeAboveTheLimitIsRefusedBeforeAnyAllocation() {
         // A 200 MB header size in a 16-byte input: refused from the size field alone.
         let error = #expect(throws: SafeTensorsError.self) {
