@@ -225,6 +225,12 @@ int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t noutputs, const ct_te
                          const ct_tensor *grad_outputs, int32_t retain_graph, int32_t create_graph,
                          int32_t allow_unused, ct_tensor *outs);
 
+/* ---- raw memory (data loading: decode straight into a tensor) ---- */
+int32_t ct_empty(const int64_t *shape, int64_t ndim, ct_options o, ct_tensor *out);
+/* The first element of a contiguous CPU tensor; fails for other tensors. */
+int32_t ct_data_ptr(ct_tensor t, void **out);
+int32_t ct_index_copy_(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor source);
+
 #ifdef __cplusplus
 }
 #endif
