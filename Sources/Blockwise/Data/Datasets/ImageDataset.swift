@@ -30,7 +30,7 @@ public struct LabelledBatch: Sendable {
 }
 
 /// Per-channel mean and standard deviation, as `transforms.Normalize` takes them.
-public struct ChannelStatistics: Sendable, Equatable {
+public struct ChannelStatistics: Sendable, Equatable, Hashable, Codable {
     public var mean: [Double]
     public var std: [Double]
 
