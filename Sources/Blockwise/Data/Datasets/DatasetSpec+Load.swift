@@ -23,15 +23,14 @@ extension DatasetSpec {
         }
     }
 
-    /// A file that marks the dataset's folder, to tell it from a parent folder.
-    var marker: String? {
+    /// Files of which one marks the dataset's folder, to tell it from a parent folder.
+    var markers: [String] {
         switch kind {
-        case .mnist, .fashionMNIST: return nil
-        case .cifar10: return "test_batch.bin"
-        case .cifar100: return "test.bin"
-        case .stl10: return "test_X.bin"
-        case .imagenet: return "train"
-        default: return nil
+        case .cifar10: return ["data_batch_1.bin", "test_batch.bin"]
+        case .cifar100: return ["train.bin", "test.bin"]
+        case .stl10: return ["train_X.bin", "test_X.bin", "unlabeled_X.bin"]
+        case .imagenet: return ["train"]
+        default: return []
         }
     }
 
@@ -42,14 +41,13 @@ extension DatasetSpec {
         func holds(_ folder: String) -> Bool {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
-            if let marker { return manager.fileExists(atPath: folder + "/" + marker) }
-            return true
+            return markers.isEmpty || markers.contains { manager.fileExists(atPath: folder + "/" + $0) }
         }
         if let argument {
             if folderNames.isEmpty || holds(argument) { return argument }
             for name in folderNames where holds(argument + "/" + name) { return argument + "/" + name }
             try requireFolder(argument)
-            throw DataError(argument, "does not hold \(kind.rawValue) (looked for \(marker ?? "its files") here and in " +
+            throw DataError(argument, "does not hold \(kind.rawValue) (looked for \(markers.isEmpty ? "its files" : markers.joined(separator: " or ")) here and in " +
                             "\(folderNames.joined(separator: ", ")))")
         }
         let candidates = DatasetSpec.searchRoots.flatMap { root in folderNames.map { root + "/" + $0 } }
