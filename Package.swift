@@ -64,7 +64,11 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
-        .target(name: "Blockwise", dependencies: ["Torch", "Yams"]),
+        // Debian C libraries for data files: zlib (gzip IDX), libturbojpeg and libpng (image folders).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .target(name: "Blockwise", dependencies: ["Torch", "Yams", "CZlib", "CJPEG", "CPNG"]),
         .executableTarget(
             name: "BlockwiseCLI",
             dependencies: [

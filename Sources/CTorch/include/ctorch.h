@@ -230,6 +230,12 @@ int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t noutputs, const ct_te
  * and autograd leaf status, as `param.data = data` in PyTorch. */
 int32_t ct_set_data(ct_tensor t, ct_tensor data);
 
+/* ---- raw memory (data loading: decode straight into a tensor) ---- */
+int32_t ct_empty(const int64_t *shape, int64_t ndim, ct_options o, ct_tensor *out);
+/* The first element of a contiguous CPU tensor; fails for other tensors. */
+int32_t ct_data_ptr(ct_tensor t, void **out);
+int32_t ct_index_copy_(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor source);
+
 #ifdef __cplusplus
 }
 #endif

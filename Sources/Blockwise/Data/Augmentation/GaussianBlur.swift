@@ -1,0 +1,32 @@
+import Torch
+
+/// torchvision's Gaussian blur (`gaussian_blur`: kernel exp(−x²/2σ²) normalised, reflect
+/// padding) with one σ per sample, applied to a whole batch by one grouped, separable
+/// convolution pair.
+public func gaussianBlur(_ x: Tensor, kernelSize: Int, sigma: Tensor) -> Tensor {
+    let (b, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3))
+    let half = Double(kernelSize - 1) / 2
+    let positions = Tensor.linspace(-half, half, steps: kernelSize, dtype: x.dtype, device: x.device).view([1, kernelSize])
+    let pdf = (-0.5 * (positions / sigma.to(x.device, x.dtype).view([b, 1])).square()).exp()
+    let kernel = (pdf / pdf.sum(dims: [1], keepDims: true)).repeatInterleaved(c)
+    let padded = pad(x.reshape([1, b * c, h, w]), [kernelSize / 2, kernelSize / 2, kernelSize / 2, kernelSize / 2],
+                     mode: .reflect)
+    let vertical = conv2d(padded, weight: kernel.view([b * c, 1, kernelSize, 1]), groups: b * c)
+    let both = conv2d(vertical, weight: kernel.view([b * c, 1, 1, kernelSize]), groups: b * c)
+    return both.view([b, c, h, w])
+}
+
+/// The blur kernel for views of `side` pixels: Barlow Twins' 23 for 224, about a tenth of
+/// the side and odd elsewhere (3 for 32, 9 for 96).
+public func blurKernelSize(side: Int) -> Int {
+    let k = side / 10
+    return max(3, k % 2 == 0 ? k + 1 : k)
+}
+
+extension Tensor {
+    /// Each row repeated `times` times in a row: [B, k] → [B·times, k].
+    fileprivate func repeatInterleaved(_ times: Int) -> Tensor {
+        let (rows, columns) = (size(0), size(1))
+        return unsqueeze(1).expand([rows, times, columns]).reshape([rows * times, columns])
+    }
+}

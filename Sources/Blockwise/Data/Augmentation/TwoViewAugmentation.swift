@@ -1,0 +1,58 @@
+import Torch
+
+/// Barlow Twins' two asymmetric views of a batch, made on the training device.
+public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
+    public var viewA: ViewAugmentation
+    public var viewB: ViewAugmentation
+    /// Side of the square views: 32 for CIFAR-like images, 96 for STL-10, 224 for ImageNet.
+    public var side: Int
+    /// Normalisation applied last (`transforms.Normalize`), per RGB channel.
+    public var normalization: ChannelStatistics
+
+    public init(viewA: ViewAugmentation = .barlowTwinsA, viewB: ViewAugmentation = .barlowTwinsB, side: Int,
+                normalization: ChannelStatistics) {
+        self.viewA = viewA
+        self.viewB = viewB
+        self.side = side
+        self.normalization = normalization.replicated(to: 3)
+    }
+
+    /// Barlow Twins' recipe for a dataset: its view size and its statistics.
+    public static func barlowTwins(for dataset: any ImageDataset, side: Int) -> TwoViewAugmentation {
+        TwoViewAugmentation(side: side, normalization: dataset.statistics)
+    }
+
+    /// The parameters of both views for a batch of `count` images of `height`×`width`.
+    public func draw(count: Int, height: Int, width: Int, generator: Generator) -> (ViewParameters, ViewParameters) {
+        (ViewParameters.draw(viewA, count: count, height: height, width: width, generator: generator),
+         ViewParameters.draw(viewB, count: count, height: height, width: width, generator: generator))
+    }
+
+    /// Two normalised float views [B, 3, side, side] of uint8 `images` [B, C, H, W], on `device`.
+    public func callAsFunction(_ images: Tensor, generator: Generator, device: Device = .cpu) -> (Tensor, Tensor) {
+        let (a, b) = draw(count: images.size(0), height: images.size(2), width: images.size(3), generator: generator)
+        return apply(a, b, to: images, device: device)
+    }
+
+    /// Both views for drawn parameters.
+    public func apply(_ a: ViewParameters, _ b: ViewParameters, to images: Tensor, device: Device = .cpu) -> (Tensor, Tensor) {
+        let x = toUnitFloat(images, device: device)
+        return (normalize(viewA.apply(a, to: x, side: side)), normalize(viewB.apply(b, to: x, side: side)))
+    }
+
+    func normalize(_ x: Tensor) -> Tensor { normalized(x, normalization) }
+}
+
+/// uint8 images moved to `device` (as bytes, 4× less to copy) and scaled to float [0, 1].
+public func toUnitFloat(_ images: Tensor, device: Device) -> Tensor {
+    images.to(device, nil, nonBlocking: true).to(.float32) / 255.0
+}
+
+/// (x − mean) / std per channel.
+public func normalized(_ x: Tensor, _ statistics: ChannelStatistics) -> Tensor {
+    let c = x.size(1)
+    let s = statistics.replicated(to: c)
+    let mean = Tensor(s.mean.map { Float($0) }, shape: [1, c, 1, 1]).to(x.device, x.dtype)
+    let std = Tensor(s.std.map { Float($0) }, shape: [1, c, 1, 1]).to(x.device, x.dtype)
+    return (x - mean) / std
+}

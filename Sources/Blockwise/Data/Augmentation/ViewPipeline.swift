@@ -1,0 +1,67 @@
+import Torch
+
+extension ViewAugmentation {
+    /// Makes one view of a batch in Barlow Twins' order: resized crop and flip, colour jitter,
+    /// grayscale, blur, solarisation. `images` is float [B, C, H, W] in [0, 1] on the training
+    /// device (C = 1 is replicated to RGB after the crop, as most SSL code does, so every colour
+    /// op acts as on an RGB image); the result is float [B, 3, side, side] in [0, 1].
+    ///
+    /// Bicubic resampling can overshoot [0, 1]; the crop is clamped, as PIL's uint8 images are.
+    /// Samples that skip an expensive op (hue, blur) are left out of it, not passed through it
+    /// with a neutral factor, so a skipped op changes nothing at all.
+    public func apply(_ parameters: ViewParameters, to images: Tensor, side: Int) -> Tensor {
+        let b = parameters.count
+        var x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
+        if x.size(1) == 1 { x = x.expand([b, 3, side, side]) }
+        let device = x.device, dtype = x.dtype
+        func factors(_ values: [Double]) -> Tensor { Tensor(values.map { Float($0) }).to(device, dtype) }
+        func mask(_ values: [Bool]) -> Tensor { Tensor(values, shape: [b, 1, 1, 1]).to(device) }
+
+        x = colorJitter(x, parameters)
+        if parameters.grayscale.contains(true) {
+            x = `where`(mask(parameters.grayscale), rgbToGrayscale(x).expand([b, 3, side, side]), x)
+        }
+        let blurred = (0..<b).filter { parameters.blur[$0] }
+        if !blurred.isEmpty {
+            x = onSubset(x, blurred) {
+                gaussianBlur($0, kernelSize: blurKernelSize(side: side), sigma: factors(blurred.map { parameters.blurSigma[$0] }))
+            }
+        }
+        if parameters.solarize.contains(true) {
+            // 0.5 on [0, 1] floats; PIL's 128 on uint8 splits the 256 levels the same way.
+            x = `where`(mask(parameters.solarize), solarize(x, threshold: 0.5), x)
+        }
+        return x
+    }
+}
+
+/// torchvision's ColorJitter, per sample: the four ops in the sample's own order, for the
+/// samples whose jitter is on.
+public func colorJitter(_ x: Tensor, _ parameters: ViewParameters) -> Tensor {
+    let b = parameters.count
+    guard parameters.jitter.contains(true) else { return x }
+    func factors(_ values: [Double]) -> Tensor { Tensor(values.map { Float($0) }).to(x.device, x.dtype) }
+    var x = x
+    for stage in 0..<4 {
+        // Each sample runs the op its permutation puts at this stage; the others get the
+        // neutral factor 1 (exactly the identity for brightness, contrast, saturation).
+        func stageFactors(_ op: Int) -> [Double] {
+            (0..<b).map { parameters.jitter[$0] && parameters.jitterOrder[$0][stage] == op ? parameters.jitterFactors[$0][op] : 1 }
+        }
+        x = adjustBrightness(x, factor: factors(stageFactors(0)))
+        x = adjustContrast(x, factor: factors(stageFactors(1)))
+        x = adjustSaturation(x, factor: factors(stageFactors(2)))
+        let hued = (0..<b).filter { parameters.jitter[$0] && parameters.jitterOrder[$0][stage] == 3 }
+        if !hued.isEmpty {
+            x = onSubset(x, hued) { adjustHue($0, factor: factors(hued.map { parameters.jitterFactors[$0][3] })) }
+        }
+    }
+    return x
+}
+
+/// `x` with the samples at `indices` replaced by `body` of them.
+func onSubset(_ x: Tensor, _ indices: [Int], _ body: (Tensor) -> Tensor) -> Tensor {
+    if indices.count == x.size(0) { return body(x) }
+    let index = Tensor(indices).to(x.device)
+    return x.contiguous().clone().indexCopy_(dim: 0, index: index, source: body(x.indexSelect(dim: 0, index: index)))
+}

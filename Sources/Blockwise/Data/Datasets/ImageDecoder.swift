@@ -1,0 +1,124 @@
+import CJPEG
+import CPNG
+import Foundation
+import Torch
+
+/// Decodes JPEG (libjpeg-turbo) and PNG (libpng) files to RGB pixels. A decoding failure is a
+/// `DataError` naming the file and the library's diagnosis.
+public enum ImageDecoder {
+    /// An image as interleaved RGB bytes, row by row.
+    public struct Pixels {
+        public var width: Int
+        public var height: Int
+        public var rgb: [UInt8]
+    }
+
+    /// Decodes `path`, chosen by its content (not its extension). For a JPEG, libjpeg-turbo's
+    /// DCT scaling decodes at the smallest 1/8-multiple size whose shorter side is still at
+    /// least `minimumShorterSide`, which makes large photos several times cheaper to load.
+    public static func decode(_ path: String, minimumShorterSide: Int = 0) throws -> Pixels {
+        let bytes = try RawFile.bytes(path)
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
+            return try decodeJPEG(bytes, path: path, minimumShorterSide: minimumShorterSide)
+        }
+        if bytes.count >= 8, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            return try decodePNG(bytes, path: path)
+        }
+        if bytes.isEmpty { throw DataError(path, "empty file, expected a JPEG or PNG image") }
+        throw DataError(path, "not a JPEG or PNG image (unrecognised first bytes)")
+    }
+
+    static func decodeJPEG(_ bytes: [UInt8], path: String, minimumShorterSide: Int) throws -> Pixels {
+        guard let handle = tjInitDecompress() else { throw DataError(path, "cannot start the JPEG decoder") }
+        defer { tjDestroy(handle) }
+        func failure(_ what: String) -> DataError {
+            DataError(path, "unreadable JPEG: \(what): \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard header == 0, width > 0, height > 0 else { throw failure("bad header") }
+        let (w, h) = scaledSize(width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
+        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let channels = cmyk ? 4 : 3
+        var out = [UInt8](repeating: 0, count: w * h * channels)
+        let format = cmyk ? TJPF_CMYK : TJPF_RGB
+        let status = bytes.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                tjDecompress2(handle, src.baseAddress, UInt(src.count), dst.baseAddress, Int32(w), 0, Int32(h),
+                              Int32(format.rawValue), 0)
+            }
+        }
+        if status != 0 {
+            // Warnings leave a usable image, except a file cut short (the rest is grey).
+            let message = String(cString: tjGetErrorStr2(handle))
+            if tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) || message.contains("Premature end") {
+                throw DataError(path, "unreadable JPEG: \(message)")
+            }
+        }
+        if cmyk {
+            // Adobe writes inverted CMYK; as Pillow does, R = C·K/255 and so on.
+            var rgb = [UInt8](repeating: 0, count: w * h * 3)
+            for p in 0..<(w * h) {
+                let k = UInt32(out[4 * p + 3])
+                for c in 0..<3 { rgb[3 * p + c] = UInt8(UInt32(out[4 * p + c]) * k / 255) }
+            }
+            out = rgb
+        }
+        return Pixels(width: w, height: h, rgb: out)
+    }
+
+    /// The smallest of libjpeg-turbo's scaled sizes keeping the shorter side ≥ the minimum.
+    static func scaledSize(width: Int, height: Int, minimumShorterSide: Int) -> (Int, Int) {
+        var count: Int32 = 0
+        guard minimumShorterSide > 0, let factors = tjGetScalingFactors(&count) else { return (width, height) }
+        var best = (width, height)
+        for i in 0..<Int(count) {
+            let f = factors[i]
+            guard f.num < f.denom else { continue }
+            let w = (width * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
+            let h = (height * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
+            if min(w, h) >= minimumShorterSide, w < best.0 { best = (w, h) }
+        }
+        return best
+    }
+
+    static func decodePNG(_ bytes: [UInt8], path: String) throws -> Pixels {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        defer { png_image_free(&image) }
+        func message() -> String {
+            withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let begun = bytes.withUnsafeBufferPointer { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard begun != 0 else { throw DataError(path, "unreadable PNG: \(message())") }
+        image.format = UInt32(PNG_FORMAT_RGB)
+        let w = Int(image.width), h = Int(image.height)
+        guard w > 0, h > 0 else { throw DataError(path, "unreadable PNG: empty image") }
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        // Transparent pixels are composited on black, as libpng does without a background.
+        let finished = out.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard finished != 0 else { throw DataError(path, "unreadable PNG: \(message())") }
+        return Pixels(width: w, height: h, rgb: out)
+    }
+}
+
+extension ImageDecoder.Pixels {
+    /// The image resized so its shorter side is `side` (bilinear with antialiasing, as
+    /// torchvision's `Resize`), then centre-cropped to `side`×`side`: uint8 [3, side, side].
+    public func squareTensor(side: Int) -> Tensor {
+        let hwc = Tensor(rgb, shape: [height, width, 3])
+        var image = hwc.permute([2, 0, 1]).unsqueeze(0)
+        if min(width, height) != side || width != height {
+            let scale = Double(side) / Double(min(width, height))
+            let newHeight = max(side, Int((Double(height) * scale).rounded()))
+            let newWidth = max(side, Int((Double(width) * scale).rounded()))
+            let resized = interpolate(image.to(.float32), size: [newHeight, newWidth], mode: .bilinear, antialias: true)
+            let top = (newHeight - side) / 2, left = (newWidth - side) / 2
+            image = resized.narrow(dim: 2, start: top, length: side).narrow(dim: 3, start: left, length: side)
+                .round().clamp(min: 0, max: 255).to(.uint8)
+        }
+        return image.squeeze(dim: 0).contiguous()
+    }
+}

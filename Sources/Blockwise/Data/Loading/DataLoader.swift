@@ -1,0 +1,113 @@
+import Foundation
+import Torch
+
+/// What `prepare` knows about the batch it turns into training input.
+public struct BatchContext: Sendable {
+    public let position: DataPosition
+    public let seed: UInt64
+
+    /// A CPU generator for this batch's random augmentations, from (seed, epoch, index): the
+    /// same views whatever thread or device makes them, and after a resume.
+    public func generator() -> Generator {
+        var mixer = SplitMix64(seed: seed, stream: 0x4155_4753, UInt64(position.epoch), UInt64(position.index)) // "AUGS"
+        return Generator(seed: mixer.next())
+    }
+}
+
+/// A batch as a loader delivers it, with its place in the stream.
+public struct LoadedBatch<Output: Sendable>: Sendable {
+    public let position: DataPosition
+    public let value: Output
+}
+
+/// Batches of a dataset read (and prepared, e.g. augmented) on a background thread while the
+/// caller trains on earlier ones, at most `prefetch` batches ahead. The stream runs epoch after
+/// epoch; `EpochPlan` fixes each batch's samples, `BatchContext` its randomness, so the stream
+/// is the same for a seed whatever the timing, and resumes exactly from a `DataPosition`.
+public final class DataLoader<Output: Sendable>: @unchecked Sendable {
+    public let plan: EpochPlan
+    private let queue: BoundedQueue<Result<LoadedBatch<Output>, Error>>
+    /// The next batch `next()` will return.
+    public private(set) var position: DataPosition
+
+    /// Starts reading at `start`. `prepare` runs on the background thread for each batch.
+    public init(dataset: any ImageDataset, plan: EpochPlan, start: DataPosition = DataPosition(), prefetch: Int = 2,
+                prepare: @escaping @Sendable (LabelledBatch, BatchContext) throws -> Output) throws {
+        guard plan.count == dataset.count else {
+            throw DataError(dataset.name, "the plan is for \(plan.count) samples, the dataset has \(dataset.count)")
+        }
+        guard start.epoch >= 0, (0..<plan.batchesPerEpoch).contains(start.index) else {
+            throw DataError(dataset.name, "cannot start at \(start): an epoch has \(plan.batchesPerEpoch) batches")
+        }
+        self.plan = plan
+        self.position = start
+        let queue = BoundedQueue<Result<LoadedBatch<Output>, Error>>(capacity: prefetch)
+        self.queue = queue
+        let thread = Thread {
+            var at = start
+            var shard = plan.shard(epoch: at.epoch)
+            while !queue.isClosed {
+                let indices = Array(shard[(at.index * plan.batchSize)..<((at.index + 1) * plan.batchSize)])
+                let result = Result {
+                    LoadedBatch(position: at, value: try prepare(try dataset.batch(indices), BatchContext(position: at, seed: plan.seed)))
+                }
+                guard queue.put(result) else { return }
+                if case .failure = result { return }
+                at.index += 1
+                if at.index == plan.batchesPerEpoch {
+                    at = DataPosition(epoch: at.epoch + 1, index: 0)
+                    shard = plan.shard(epoch: at.epoch)
+                }
+            }
+        }
+        thread.name = "blockwise.data"
+        thread.start()
+    }
+
+    deinit { queue.close() }
+
+    /// The next batch; waits for the background thread when it is behind. A failure to read
+    /// or prepare a batch is thrown here, and the loader stops.
+    public func next() throws -> LoadedBatch<Output> {
+        guard let result = queue.take() else { throw DataError("loader", "the loader was stopped after an earlier error") }
+        switch result {
+        case .success(let batch):
+            position = batch.position
+            position.index += 1
+            if position.index == plan.batchesPerEpoch { position = DataPosition(epoch: position.epoch + 1, index: 0) }
+            return batch
+        case .failure(let error):
+            queue.close()
+            throw error
+        }
+    }
+
+    /// Stops the background thread.
+    public func stop() { queue.close() }
+}
+
+extension DataLoader where Output == LabelledBatch {
+    /// Raw uint8 batches.
+    public convenience init(dataset: any ImageDataset, plan: EpochPlan, start: DataPosition = DataPosition(),
+                            prefetch: Int = 2) throws {
+        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch) { batch, _ in batch }
+    }
+}
+
+/// Two augmented views of a batch and its labels: the input of one pretraining step.
+public struct TwoViewBatch: Sendable {
+    public let viewA: Tensor
+    public let viewB: Tensor
+    public let labels: Tensor
+}
+
+extension DataLoader where Output == TwoViewBatch {
+    /// Batches with Barlow Twins' two views made by `augmentation` on `device`.
+    public convenience init(dataset: any ImageDataset, plan: EpochPlan, augmentation: TwoViewAugmentation,
+                            device: Device = .cpu, start: DataPosition = DataPosition(), prefetch: Int = 2) throws {
+        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch) { batch, context in
+            let (a, b) = augmentation(batch.images, generator: context.generator(), device: device)
+            return TwoViewBatch(viewA: a, viewB: b, labels: batch.labels)
+        }
+    }
+}

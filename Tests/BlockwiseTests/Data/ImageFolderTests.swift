@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import Torch
+@testable import Blockwise
+
+/// Image folders of JPEG and PNG files, decoded with libjpeg-turbo and libpng and compared
+/// with Pillow's decoding (Tests/Fixtures/data/make_files.py).
+@Suite struct ImageFolderTests {
+    nonisolated(unsafe) static let expected = Fixtures.json("data", "expected.json")
+
+    func pixels(_ key: String) -> [Int] { Fixtures.numbers(Self.expected, key).map { Int($0) } }
+
+    /// root/cat/{a.jpg, b.png}, root/dog/{c.png}
+    func folder() -> TemporaryFolder {
+        let folder = TemporaryFolder()
+        folder.write("train/cat/a.jpg", Fixtures.bytes("data", "gradient.jpg"))
+        folder.write("train/cat/b.png", Fixtures.bytes("data", "gradient.png"))
+        folder.write("train/dog/c.PNG", Fixtures.bytes("data", "grey.png"))
+        folder.write("train/dog/notes.txt", Array("not an image".utf8))
+        return folder
+    }
+
+    @Test func jpegDecodesAsPillowDecodesIt() throws {
+        let folder = folder()
+        let image = try ImageDecoder.decode(folder.path + "/train/cat/a.jpg")
+        #expect(image.width == 56 && image.height == 40)
+        let difference = zip(image.rgb.map { Int($0) }, pixels("jpeg_rgb")).map { abs($0 - $1) }.max()!
+        #expect(difference <= 1)
+    }
+
+    @Test func pngDecodesExactly() throws {
+        let folder = folder()
+        #expect(try ImageDecoder.decode(folder.path + "/train/cat/b.png").rgb.map { Int($0) } == pixels("png_rgb"))
+        #expect(try ImageDecoder.decode(folder.path + "/train/dog/c.PNG").rgb.map { Int($0) } == pixels("grey_png_rgb"))
+    }
+
+    @Test func aFolderOfJPEGsAndPNGsLoadsWithClassesInSortedOrder() throws {
+        let folder = folder()
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        #expect(set.classNames == ["cat", "dog"])
+        #expect(set.count == 3)
+        let batch = try set.batch([2, 0, 1])
+        #expect(batch.images.shape == [3, 3, 16, 16])
+        #expect(batch.images.dtype == .uint8)
+        #expect(batch.labels.toArray(Int.self) == [1, 0, 0])
+    }
+
+    @Test func imagesAreResizedOnTheShorterSideAndCentreCropped() throws {
+        let folder = folder()
+        let set = try ImageFolder(root: folder.path + "/train", side: 20)
+        let png = try set.image(at: 1).to(.float32)
+        // 40×56 → 20×28 (halved), centre 20 columns: columns 4..<24 of the half-size image.
+        let source = Tensor(pixels("png_rgb").map { Float($0) }, shape: [40, 56, 3]).permute([2, 0, 1]).unsqueeze(0)
+        let half = interpolate(source, size: [20, 28], mode: .bilinear, antialias: true).round().clamp(min: 0, max: 255)
+        #expect(png.allClose(half.narrow(dim: 3, start: 4, length: 20).squeeze(dim: 0), atol: 0))
+    }
+
+    @Test func theSpecFindsTrainAndValSplits() throws {
+        let folder = folder()
+        folder.write("val/cat/x.png", Fixtures.bytes("data", "gradient.png"))
+        folder.write("val/dog/y.png", Fixtures.bytes("data", "grey.png"))
+        let spec = try DatasetSpec(parsing: "folder:\(folder.path)?size=32")
+        #expect(try spec.load(split: .train).count == 3)
+        let test = try spec.load(split: .test)
+        #expect(test.count == 2 && test.imageShape == [3, 37, 37])
+    }
+
+    @Test func anEmptyClassFolderIsAnErrorNamingIt() {
+        let folder = folder()
+        folder.makeFolder("train/emu")
+        let error = #expect(throws: DataError.self) { try ImageFolder(root: folder.path + "/train", side: 16) }
+        #expect(error?.path.hasSuffix("train/emu") == true)
+        #expect(error?.problem.contains("no .jpg, .jpeg or .png") == true)
+    }
+
+    @Test func aFolderWithoutClassSubfoldersIsAnError() {
+        let folder = TemporaryFolder()
+        folder.write("a.png", Fixtures.bytes("data", "grey.png"))
+        #expect(throws: DataError.self) { try ImageFolder(root: folder.path, side: 16) }
+    }
+
+    @Test func aTruncatedJPEGIsAnErrorNamingTheFile() throws {
+        let folder = folder()
+        let jpeg = Fixtures.bytes("data", "gradient.jpg")
+        let path = folder.write("train/cat/a.jpg", Array(jpeg.prefix(jpeg.count * 2 / 3)))
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        let error = #expect(throws: DataError.self) { try set.batch([0, 1]) }
+        #expect(error?.path == path)
+        #expect(error?.problem.contains("unreadable JPEG") == true)
+    }
+
+    @Test func aCorruptPNGIsAnErrorNamingTheFile() throws {
+        let folder = folder()
+        var png = Fixtures.bytes("data", "gradient.png")
+        for i in 40..<png.count - 12 { png[i] ^= 0x33 }
+        let path = folder.write("train/cat/b.png", png)
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        let error = #expect(throws: DataError.self) { try set.batch([1]) }
+        #expect(error?.path == path)
+        #expect(error?.problem.contains("unreadable PNG") == true)
+    }
+
+    @Test func aFileThatIsNoImageIsAnErrorNamingTheFile() throws {
+        let folder = folder()
+        let path = folder.write("train/cat/a.jpg", Array("<html>".utf8))
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        let error = #expect(throws: DataError.self) { try set.image(at: 0) }
+        #expect(error == DataError(path, "not a JPEG or PNG image (unrecognised first bytes)"))
+    }
+
+    @Test func unreadableImagesCanBeSkippedAndCounted() throws {
+        let folder = folder()
+        folder.write("train/cat/a.jpg", [0xFF, 0xD8, 0xFF, 0x00])
+        let set = try ImageFolder(root: folder.path + "/train", side: 16, skipUnreadable: true)
+        #expect(try set.verify() == 1)
+        let batch = try set.batch([0, 1, 2])
+        #expect(batch.images.shape == [3, 3, 16, 16])
+        // Image 0 is replaced by the next readable one, image 1.
+        #expect(batch.images[0].equal(batch.images[1]))
+        #expect(set.skippedCount == 1)
+    }
+}
