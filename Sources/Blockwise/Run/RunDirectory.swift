@@ -1,0 +1,80 @@
+import Foundation
+import Torch
+
+/// The files a pretraining run leaves behind (DESIGN.md, "Run directory"):
+///
+///     RUN/config.yaml            resolved configuration (every default written out)
+///     RUN/metrics.jsonl          one JSON object per logged step or epoch
+///     RUN/checkpoints/           model + optimizer + schedule + RNG + data position
+///     RUN/backbone.safetensors   backbone weights with torchvision's names
+///     RUN/probe.json             per-block evaluation (after `blockwise probe`)
+///     RUN/report.html            plots and tables (after `blockwise report`)
+public struct RunDirectory: Sendable {
+    public let path: String
+
+    public init(_ path: String) { self.path = path }
+
+    public var configPath: String { path + "/config.yaml" }
+    public var metricsPath: String { path + "/metrics.jsonl" }
+    public var checkpointsPath: String { path + "/checkpoints" }
+    public var backbonePath: String { path + "/backbone.safetensors" }
+    public var probePath: String { path + "/probe.json" }
+    public var correlationPath: String { path + "/correlation.json" }
+    public var corruptionsPath: String { path + "/corruptions.json" }
+    public var reportPath: String { path + "/report.html" }
+    public var tensorboardPath: String { path + "/tensorboard" }
+
+    /// Creates the folder (and its checkpoints folder) if needed.
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: checkpointsPath, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create the run directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Checks that this is a run directory: it has a config.yaml.
+    public func requireExisting() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunError("\(path): no such run directory")
+        }
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw RunError("\(path): not a run directory (no config.yaml; runs are made by `blockwise pretrain`)")
+        }
+    }
+
+    /// The run's resolved configuration.
+    public func config() throws -> Config {
+        try requireExisting()
+        return try Config(contentsOf: configPath)
+    }
+
+    /// The trained backbone: the architecture of config.yaml with the weights of backbone.safetensors.
+    public func loadBackbone() throws -> ResNet {
+        let config = try self.config()
+        guard FileManager.default.fileExists(atPath: backbonePath) else {
+            throw RunError("\(path): no backbone.safetensors yet (the run has not finished an epoch)")
+        }
+        let backbone = try ModelFactory.backbone(config)
+        try backbone.load(safetensors: backbonePath)
+        return backbone
+    }
+}
+
+extension Module {
+    /// Loads weights from a safetensors file with strict name and shape checks.
+    public func load(safetensors path: String, strict: Bool = true) throws {
+        let file = try SafeTensors.read(contentsOf: path)
+        do {
+            _ = try load(stateDict: file.tensors, strict: strict)
+        } catch {
+            throw RunError("\(path): \(error)")
+        }
+    }
+
+    /// Writes the state dict (PyTorch's names and order) atomically to a safetensors file.
+    public func save(safetensors path: String, metadata: [String: String]? = nil) throws {
+        try SafeTensors.write(orderedStateDict().map { ($0.name, $0.tensor) }, metadata: metadata, to: path)
+    }
+}
