@@ -38,6 +38,10 @@ public struct ViewAugmentation: Sendable, Equatable, Hashable, Codable {
     /// Barlow Twins' second view: rarely blurred, sometimes solarised.
     public static let barlowTwinsB = ViewAugmentation(blurProbability: 0.1, solarizeProbability: 0.2)
 
+    /// No augmentation: the whole image, resized to the view size, in both views.
+    public static let identity = ViewAugmentation(cropScale: nil, flipProbability: 0, jitterProbability: 0,
+                                                  grayscaleProbability: 0, blurProbability: 0, solarizeProbability: 0)
+
     /// Colour jitter alone (paper App. A, first block of the adaptive augmentations).
     public static let colorJitterOnly = ViewAugmentation(cropScale: nil, flipProbability: 0, grayscaleProbability: 0,
                                                          blurProbability: 0, solarizeProbability: 0)

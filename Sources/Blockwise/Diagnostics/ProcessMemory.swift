@@ -1,0 +1,28 @@
+import Foundation
+
+/// Resident memory of this process, from /proc (Linux).
+public enum ProcessMemory {
+    /// Peak resident set size in MB since start or since the last `resetPeak()` (VmHWM).
+    public static func peakMB() -> Double { statusField("VmHWM") }
+
+    /// Current resident set size in MB (VmRSS).
+    public static func currentMB() -> Double { statusField("VmRSS") }
+
+    /// Restarts the peak at the current size (writing 5 to /proc/self/clear_refs), so that
+    /// one process can measure the peaks of several runs in turn.
+    public static func resetPeak() {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
+        handle.write(Data("5".utf8))
+        try? handle.close()
+    }
+
+    private static func statusField(_ name: String) -> Double {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/status") else { return 0 }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let kilobytes = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) }
+            return (kilobytes ?? 0) / 1024
+        }
+        return 0
+    }
+}
