@@ -54,6 +54,9 @@ public final class Trainer {
         let spec: DatasetSpec
         do { spec = try DatasetSpec(parsing: config.string("data.dataset")) } catch { throw RunError("data.dataset: \(error)") }
         dataset = try spec.load(split: spec.kind == .stl10 ? .pretrain : .train)
+        guard config.int("data.batch_size") <= dataset.count else {
+            throw RunError("data.batch_size \(config.int("data.batch_size")) is larger than \(dataset.name) (\(dataset.count) images)")
+        }
         let mode = try ModelFactory.trainingMode(config)
         let labelled = dataset.classCount > 0
         if mode.isSupervised || config.string("objective.name") == "cross-entropy", !labelled {
@@ -154,9 +157,6 @@ public final class Trainer {
             let phase = plan.phases[state.phase]
             let epochPlan = try EpochPlan(count: dataset.count, batchSize: batchSize, seed: UInt64(config.int("run.seed")))
             let perEpoch = epochPlan.batchesPerEpoch
-            guard perEpoch > 0 else {
-                throw RunError("data.batch_size \(batchSize) is larger than \(dataset.name) (\(dataset.count) images)")
-            }
             let totalSteps = perEpoch * epochs
             let schedule = makeSchedule(stepsPerEpoch: perEpoch, totalSteps: totalSteps)
             let augmentation = try makeAugmentation()
