@@ -72,3 +72,40 @@ import Testing
         #expect(throws: ConfigError.self) { try config.perBlock("objective.lambda", blocks: 4) }
     }
 }
+
+@Suite struct ShippedConfigTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs")
+
+    static var files: [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        return (enumerator?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    @Test func everyModeHasAFashionMNISTConfig() {
+        for mode in TrainingMode.allCases { #expect(Self.files.contains("fashion-mnist/\(mode.rawValue).yaml")) }
+        #expect(Self.files.contains("demo.yaml"))
+        #expect(Self.files.contains("bench/resnet18-small-bt.yaml"))
+    }
+
+    @Test func everyShippedConfigIsValid() throws {
+        for file in Self.files {
+            let config = try Config(contentsOf: Self.root.appendingPathComponent(file).path)
+            _ = try ModelFactory.partition(config)
+            #expect(config.string("training.mode") != "", "\(file)")
+        }
+    }
+
+    @Test func thePaperConfigHoldsThePapersSettings() throws {
+        let c = try Config(contentsOf: Self.root.appendingPathComponent("imagenet/paper-simultaneous.yaml").path)
+        #expect(c.int("data.batch_size") == 2048)
+        #expect(c.double("optimizer.lr_weights") == 0.2)
+        #expect(c.double("optimizer.lr_biases") == 0.0048)
+        #expect(c.int("training.epochs") == 300)
+        #expect(c.double("optimizer.warmup_epochs") == 10)
+        #expect(c.string("model.projector") == "8192-8192-8192")
+        #expect(c.string("model.head") == "cbe" && c.int("model.head_kernel") == 1)
+        #expect(c.double("model.noise_sigma") == 0.25 && c.string("model.noise") == "independent")
+    }
+}
+
+import Foundation

@@ -175,32 +175,7 @@ public final class Trainer {
                 }
                 let batch = try loader.next()
                 optimizer.applySchedule(schedule, step: state.phaseStep)
-                let labels = batch.value.labels.to(device)
-                let result = step.run(batch.value.viewA, batch.value.viewB, labels: labels, phase: phase,
-                                      generator: noiseGenerator)
-                var losses: [Double?] = Array(repeating: nil, count: network.partition.count)
-                for (k, loss) in result.losses {
-                    let value = loss.item()
-                    guard value.isFinite else {
-                        let last = FileManager.default.fileExists(atPath: run.checkpointsPath + "/last.safetensors")
-                            ? run.checkpointsPath + "/last.safetensors" : "none yet"
-                        throw TrainingError("the loss of block \(k + 1) is \(value) at step \(state.globalStep) (epoch \(state.position.epoch + 1)); last good checkpoint: \(last)")
-                    }
-                    losses[k] = value
-                    state.lossSums[k] += value
-                    state.lossCounts[k] += 1
-                }
-                optimizer.step()
-                optimizer.zeroGrad()
-                if let probe, let probeOptimizer {
-                    let outputs = Dictionary(uniqueKeysWithValues: result.outputs.map { ($0.key, $0.value.0) })
-                    for (k, correct) in probe.fit(outputs: outputs, labels: labels) {
-                        state.probeCorrect[k] += correct
-                        state.probeSeen[k] += batchSize
-                    }
-                    probeOptimizer.step()
-                    probeOptimizer.zeroGrad()
-                }
+                let losses = try optimise(batch.value, phase: phase)
                 lastLosses = losses
                 state.phaseStep += 1
                 state.globalStep += 1
@@ -231,6 +206,61 @@ public final class Trainer {
         try network.backbone.save(safetensors: run.backbonePath)
         try checkpoint()
         return Summary(steps: state.globalStep, finalLosses: lastLosses, stoppedEarly: false, peakMemoryMB: ProcessMemory.peakMB())
+    }
+
+    /// One optimisation step on a batch: forward and backward of every trained block, the
+    /// optimizer step, and the online probe's step. Returns each block's loss (nil where the
+    /// phase computes none) after checking that every loss is finite.
+    func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> [Double?] {
+        let labels = batch.labels.to(device)
+        let result = step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator)
+        var losses: [Double?] = Array(repeating: nil, count: network.partition.count)
+        for (k, loss) in result.losses {
+            let value = loss.item()
+            guard value.isFinite else {
+                let last = FileManager.default.fileExists(atPath: run.checkpointsPath + "/last.safetensors")
+                    ? run.checkpointsPath + "/last.safetensors" : "none yet"
+                throw TrainingError("the loss of block \(k + 1) is \(value) at step \(state.globalStep) (epoch \(state.position.epoch + 1)); last good checkpoint: \(last)")
+            }
+            losses[k] = value
+            if !state.lossSums.isEmpty {
+                state.lossSums[k] += value
+                state.lossCounts[k] += 1
+            }
+        }
+        optimizer.step()
+        optimizer.zeroGrad()
+        if let probe, let probeOptimizer {
+            let outputs = Dictionary(uniqueKeysWithValues: result.outputs.map { ($0.key, $0.value.0) })
+            for (k, correct) in probe.fit(outputs: outputs, labels: labels) where !state.probeSeen.isEmpty {
+                state.probeCorrect[k] += correct
+                state.probeSeen[k] += labels.size(0)
+            }
+            probeOptimizer.step()
+            probeOptimizer.zeroGrad()
+        }
+        return losses
+    }
+
+    /// Times `steps` optimisation steps of the first phase after `warmup` untimed ones, with
+    /// batches from the loader (`loadData`) or one batch reused (the step alone). Returns
+    /// images per second and the peak resident memory during the timed steps.
+    public func benchmark(steps: Int, warmup: Int = 2, loadData: Bool) throws -> (imagesPerSecond: Double, peakMemoryMB: Double) {
+        let batchSize = config.int("data.batch_size")
+        let plan = try EpochPlan(count: dataset.count, batchSize: batchSize, seed: UInt64(config.int("run.seed")))
+        let loader = try DataLoader(dataset: dataset, plan: plan, augmentation: try makeAugmentation(), device: device,
+                                    prefetch: config.int("data.prefetch"))
+        defer { loader.stop() }
+        let first = try loader.next().value
+        let phase = self.plan.phases[0]
+        for _ in 0..<warmup { _ = try optimise(loadData ? try loader.next().value : first, phase: phase) }
+        Runtime.synchronize(device)
+        ProcessMemory.resetPeak()
+        let start = Date()
+        for _ in 0..<steps { _ = try optimise(loadData ? try loader.next().value : first, phase: phase) }
+        Runtime.synchronize(device)
+        let seconds = Date().timeIntervalSince(start)
+        return (Double(steps * batchSize) / seconds, ProcessMemory.peakMB())
     }
 
     private func label(epoch: Int, of epochs: Int) -> String {
