@@ -56,8 +56,17 @@ extension DatasetSpec {
                         "Give its folder as \(kind.rawValue):/path or set BLOCKWISE_DATA")
     }
 
-    /// Reads (or, for `synthetic`, generates) one split of the dataset.
+    /// Reads (or, for `synthetic`, generates) one split of the dataset; with `limit=N`, a
+    /// seeded random subset of N of its images (every split: quick runs on a laptop).
     public func load(split: DatasetSplit) throws -> any ImageDataset {
+        let full = try loadFull(split: split)
+        guard options["limit"] != nil else { return full }
+        let limit = try integer("limit", default: full.count)
+        guard limit > 0 else { throw DataError(description, "limit must be a positive number of images, got \(limit)") }
+        return limit >= full.count ? full : SubsetDataset(full, count: limit, seed: 0)
+    }
+
+    private func loadFull(split: DatasetSplit) throws -> any ImageDataset {
         switch kind {
         case .mnist:
             return try MNISTFamily.load(folder: resolvedFolder(), split: split, name: "mnist", statistics: .mnist)

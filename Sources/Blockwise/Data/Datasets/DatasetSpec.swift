@@ -33,10 +33,12 @@ public struct DatasetSpec: Sendable, Equatable, CustomStringConvertible {
         self.options = options
     }
 
+    /// Options each kind takes; every kind also takes `limit=N` (a seeded subset of N images).
     static let knownOptions: [Kind: Set<String>] = [
-        .mnist: [], .fashionMNIST: [], .idx: ["classes"], .cifar10: [], .cifar100: ["coarse"], .stl10: [],
-        .folder: ["size", "skip-unreadable", "test"], .imagenet: ["size", "skip-unreadable"],
-        .synthetic: ["count", "size", "seed"],
+        .mnist: ["limit"], .fashionMNIST: ["limit"], .idx: ["classes", "limit"], .cifar10: ["limit"],
+        .cifar100: ["coarse", "limit"], .stl10: ["limit"],
+        .folder: ["size", "skip-unreadable", "test", "limit"], .imagenet: ["size", "skip-unreadable", "limit"],
+        .synthetic: ["count", "size", "seed", "limit"],
     ]
 
     /// Parses `text`; errors name the spec and what was expected.
