@@ -5,6 +5,8 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libtorch-dev libopenblas0-pthread dataset-fashion-mnist libturbojpeg0-dev libpng-dev zlib1g-dev
+# The tests also compare with torchvision itself and render the HTML report in a browser.
+TEST_APT_PACKAGES := python3-torchvision chromium
 SCRATCH := $(if $(LIBTORCH),.build-libtorch,.build)
 SWIFT_FLAGS := --scratch-path $(SCRATCH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,11 +19,14 @@ all: build
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "error: swift not found: install a Swift 6.2+ toolchain (swift.org) and put it on PATH"; exit 1; }
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+PACKAGES = $(APT_PACKAGES)
+test test-torch2: PACKAGES = $(APT_PACKAGES) $(TEST_APT_PACKAGES)
 
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
