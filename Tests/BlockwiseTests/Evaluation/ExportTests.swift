@@ -51,6 +51,8 @@ import Torch
 
     @Test(arguments: ["resnet18", "resnet50"])
     func anExportedBackboneGivesTheSameFeaturesInTorchvision(architecture: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+                     "no /usr/bin/python3, which this test needs: run `make test`, which installs python3-torchvision")
         let available = try python(["-c", "import torchvision"])
         try #require(available.status == 0, """
             /usr/bin/python3 cannot import torchvision, which this test needs: run `make test`, which installs \
