@@ -1,0 +1,69 @@
+import Torch
+
+/// Frozen features of a backbone for evaluation: block N's output (the output of ResNet
+/// stage N, layerN) averaged over space (GSP), computed in evaluation mode (BN running
+/// statistics) without gradients, in batches, after the deterministic `EvaluationTransform`.
+///
+/// Blocks are the backbone's four stages, the paper's four blocks under the default
+/// partition, whatever partition the run trained with: a merged 1+2 run and an end-to-end
+/// run are probed at the same depths (paper Fig. 4, right). The features are GSP of the
+/// block output, not the CbE head's output that the reference code probes: a run exports
+/// only its backbone (RUN/backbone.safetensors), and GSP is what torchvision's ResNet feeds
+/// its classifier.
+public struct FeatureExtractor {
+    /// The blocks a ResNet backbone has.
+    public static let blockRange = 1...4
+
+    public let backbone: ResNet
+    public var transform: EvaluationTransform
+    public var device: Device
+    /// Images per forward pass.
+    public var batchSize: Int
+
+    /// Moves `backbone` to `device` and sets it to evaluation mode.
+    public init(backbone: ResNet, transform: EvaluationTransform, device: Device = .cpu, batchSize: Int = 256) {
+        precondition(batchSize > 0, "FeatureExtractor: batchSize must be positive")
+        self.backbone = backbone
+        self.transform = transform
+        self.device = device
+        self.batchSize = batchSize
+        backbone.to(device: device)
+        backbone.eval()
+    }
+
+    /// Checks a list of block numbers: each in 1…4, none twice, at least one.
+    public static func validate(blocks: [Int]) throws {
+        guard !blocks.isEmpty else { throw RunError("no block to evaluate: give blocks from 1 to 4, e.g. 1,2,3,4") }
+        if let bad = blocks.first(where: { !blockRange.contains($0) }) {
+            throw RunError("block \(bad) is out of range: a ResNet backbone has blocks 1, 2, 3, 4 (its four stages)")
+        }
+        if Set(blocks).count != blocks.count {
+            throw RunError("block list \(blocks.map(String.init).joined(separator: ",")) names a block twice")
+        }
+    }
+
+    /// Every image's features at each of `blocks`, in dataset order, on the CPU:
+    /// float32 [N, C_block] per block, and the labels int64 [N] (−1 for unlabelled images).
+    /// One pass over the data serves every block.
+    public func extract(_ dataset: any ImageDataset, blocks: [Int]) throws -> (features: [Int: Tensor], labels: Tensor) {
+        try FeatureExtractor.validate(blocks: blocks)
+        guard dataset.count > 0 else { throw DataError(dataset.name, "has no images to extract features from") }
+        let deepest = blocks.max()!
+        var chunks: [Int: [Tensor]] = [:]
+        var labels: [Tensor] = []
+        try withNoGrad {
+            var start = 0
+            while start < dataset.count {
+                let batch = try dataset.batch(Array(start..<Swift.min(start + batchSize, dataset.count)))
+                var h = transform(batch.images, device: device)
+                for block in 1...deepest {
+                    h = backbone.applyBlock([block], h)
+                    if blocks.contains(block) { chunks[block, default: []].append(h.mean(dims: [2, 3]).to(.cpu)) }
+                }
+                labels.append(batch.labels.to(.int64))
+                start += batchSize
+            }
+        }
+        return (chunks.mapValues { Tensor.cat($0, dim: 0) }, Tensor.cat(labels, dim: 0))
+    }
+}

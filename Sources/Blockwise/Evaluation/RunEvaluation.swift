@@ -1,0 +1,86 @@
+import Torch
+
+/// A finished (or checkpointed) run opened for evaluation: its configuration, its frozen
+/// backbone on the evaluation device, and its feature cache (RUN/features/). Probes and
+/// `blockwise features` start here.
+public struct RunEvaluation {
+    public let run: RunDirectory
+    public let config: Config
+    public let backbone: ResNet
+    public let device: Device
+    /// Images per forward pass when features are extracted.
+    public var batchSize: Int
+    /// Fingerprint of backbone.safetensors, part of every cache key.
+    let backboneFingerprint: String
+
+    /// Opens `run`; fails with a message naming what is missing (the folder, config.yaml,
+    /// backbone.safetensors) or wrong (weights that do not fit the configured architecture).
+    /// `device` defaults to the run's `run.device`.
+    public init(run: RunDirectory, device: Device? = nil, batchSize: Int = 256) throws {
+        guard batchSize > 0 else { throw RunError("the batch size must be positive, got \(batchSize)") }
+        self.run = run
+        config = try run.config()
+        guard let device = device ?? Device(config.string("run.device")) else {
+            throw RunError("\(run.configPath): run.device: expected cpu, cuda, cuda:N or auto, got \(config.string("run.device"))")
+        }
+        backbone = try run.loadBackbone()
+        backboneFingerprint = try FileFingerprint.of(run.backbonePath)
+        self.device = device
+        self.batchSize = batchSize
+    }
+
+    /// The dataset the run trained on (`data.dataset`), the default of probes.
+    public func trainingDataset() throws -> DatasetSpec {
+        do {
+            return try DatasetSpec(parsing: config.string("data.dataset"))
+        } catch let error as DataError {
+            throw RunError("\(run.configPath): data.dataset: \(error)")
+        }
+    }
+
+    /// Side of the training views (`data.image_size`), the size features are computed at.
+    public var imageSize: Int { config.int("data.image_size") }
+
+    public var cache: FeatureCache {
+        FeatureCache(folder: run.path + "/features",
+                     key: ["backbone": backboneFingerprint, "image_size": "\(imageSize)"])
+    }
+
+    /// The features of `blocks` for one split of `data`: from the cache where it holds them,
+    /// else extracted in one pass over the data and cached.
+    public func features(data: DatasetSpec, split: DatasetSplit, blocks: [Int]) throws -> [Int: FeatureSet] {
+        try FeatureExtractor.validate(blocks: blocks)
+        let cache = self.cache
+        var sets: [Int: FeatureSet] = [:]
+        for block in blocks {
+            sets[block] = cache.load(dataset: data, split: split, block: block)
+        }
+        let missing = blocks.filter { sets[$0] == nil }
+        guard !missing.isEmpty else { return sets }
+        let dataset = try data.load(split: split)
+        let transform = EvaluationTransform.matching(dataset, side: imageSize)
+        let extractor = FeatureExtractor(backbone: backbone, transform: transform, device: device, batchSize: batchSize)
+        let (features, labels) = try extractor.extract(dataset, blocks: missing)
+        for block in missing {
+            let set = FeatureSet(features: features[block]!, labels: labels, classCount: dataset.classCount)
+            try cache.store(set, dataset: data, split: split, block: block,
+                            extra: ["dataset_name": dataset.name, "transform": transform.summary])
+            sets[block] = set
+        }
+        return sets
+    }
+
+    /// Writes one block's embeddings of a split, for use outside Blockwise: a safetensors file
+    /// with `embeddings` float32 [N, C] and `labels` int64 [N] (−1 for unlabelled images), and
+    /// metadata naming the run, dataset, split and block.
+    @discardableResult
+    public func writeFeatures(data: DatasetSpec, split: DatasetSplit, block: Int, to path: String) throws -> FeatureSet {
+        let set = try features(data: data, split: split, blocks: [block])[block]!
+        try SafeTensors.write([("embeddings", set.features), ("labels", set.labels)],
+                              metadata: ["run": run.path, "dataset": data.description, "split": split.rawValue,
+                                         "block": "\(block)", "classes": "\(set.classCount)",
+                                         "pooling": "gsp", "image_size": "\(imageSize)"],
+                              to: path)
+        return set
+    }
+}
