@@ -6,6 +6,7 @@ import Torch
 public struct RunAnalysis {
     public let run: RunDirectory
     public let config: Config
+    /// The blocks analysed: model.partition's.
     public let partition: BlockPartition
     public let dataset: DatasetSpec
     /// Side of the images the network was trained on (data.image_size).
@@ -19,7 +20,13 @@ public struct RunAnalysis {
     public init(run: RunDirectory, dataset: String? = nil, device: String? = nil) throws {
         self.run = run
         config = try run.config()
-        partition = try ModelFactory.partition(config)
+        // The configured blocks even for end-to-end runs (which train the network as one
+        // block), so that runs are compared at the same depths, as in Fig. 4 and Fig. 8.
+        do {
+            partition = try BlockPartition(parsing: config.string("model.partition"))
+        } catch {
+            throw RunError("\(run.configPath): model.partition: \(error)")
+        }
         let spec = dataset ?? config.string("data.dataset")
         self.dataset = try DatasetSpec(parsing: spec)
         side = config.int("data.image_size")

@@ -81,6 +81,13 @@ import Torch
         #expect(error?.description.contains("1...4") == true)
     }
 
+    @Test func anEndToEndRunIsAnalysedAtTheConfiguredBlocks() throws {
+        // End-to-end training sees one block, but runs are compared at the same depths (Fig. 8).
+        let fixture = try RunFixture(overrides: ["training.mode=end-to-end", "model.partition=1+2,3,4"])
+        let analysis = try RunAnalysis(run: fixture.run)
+        #expect(try analysis.blocks([]) == [1, 2, 3])
+    }
+
     @Test func aMissingRunIsAClearError() {
         let error = #expect(throws: RunError.self) { try RunAnalysis(run: RunDirectory("/nonexistent/run")) }
         #expect(error?.description == "/nonexistent/run: no such run directory")
