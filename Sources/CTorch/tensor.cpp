@@ -138,5 +138,6 @@ int32_t ct_uniform_(ct_tensor t, double from, double to, ct_generator g) {
 int32_t ct_normal_(ct_tensor t, double mean, double std, ct_generator g) {
     CT_GUARD(T(t).normal_(mean, std, gen(g)))
 }
+int32_t ct_poisson(ct_tensor rates, ct_generator g, ct_tensor *out) { CT_RETURN(at::poisson(T(rates), gen(g))) }
 
 } // extern "C"

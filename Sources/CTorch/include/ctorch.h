@@ -101,6 +101,8 @@ int32_t ct_randperm(int64_t n, ct_options o, ct_generator g, ct_tensor *out);
 int32_t ct_bernoulli(ct_tensor p, ct_generator g, ct_tensor *out);
 int32_t ct_uniform_(ct_tensor t, double from, double to, ct_generator g);
 int32_t ct_normal_(ct_tensor t, double mean, double std, ct_generator g);
+/* Poisson samples with rates `rates` (torch.poisson). */
+int32_t ct_poisson(ct_tensor rates, ct_generator g, ct_tensor *out);
 
 /* ---- elementwise ---- */
 enum {

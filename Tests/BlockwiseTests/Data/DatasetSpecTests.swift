@@ -35,7 +35,7 @@ import Testing
 
     @Test func anUnknownOptionIsAnError() {
         let error = #expect(throws: DataError.self) { try DatasetSpec(parsing: "cifar10?size=64") }
-        #expect(error?.problem == "unknown option 'size' for cifar10 (it takes none)")
+        #expect(error?.problem == "unknown option 'size' for cifar10; expected limit")
     }
 
     @Test func aFolderWithoutAPathIsAnError() {

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Blockwise
+import Foundation
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse a finished run's backbone block by block.",
+        subcommands: [Correlation.self, Corruptions.self])
+
+    /// Options shared by the analyses.
+    struct RunOptions: ParsableArguments {
+        @Option(help: "The run directory (made by `blockwise pretrain`).")
+        var run: String
+
+        @Option(name: .customLong("block"), help: "A block to analyse, from 1 (repeatable; default: every block).")
+        var blocks: [Int] = []
+
+        @Option(help: "Dataset spec replacing the run's data.dataset, e.g. fashion-mnist or cifar10:/data/cifar.")
+        var dataset: String?
+
+        @Option(help: "cpu, cuda, cuda:N or auto (default: the run's run.device).")
+        var device: String?
+
+        @Option(help: "Images per batch.")
+        var batchSize = 256
+
+        @Option(help: "Seed of the random views or corruptions.")
+        var seed: UInt64 = 0
+
+        func validate() throws {
+            guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
+        }
+    }
+
+    struct Correlation: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cross-correlation between two augmented views of each block's pooled output (Fig. 8); writes RUN/correlation.json.")
+
+        @OptionGroup var options: RunOptions
+
+        @Option(help: "Use only the first N test images.")
+        var limit: Int?
+
+        func validate() throws {
+            if let limit, limit < 2 { throw ValidationError("--limit must be at least 2, got \(limit)") }
+        }
+
+        func run() throws {
+            let analysis = try RunAnalysis(run: RunDirectory(options.run), dataset: options.dataset, device: options.device)
+            let result = try analysis.correlation(blocks: options.blocks, batchSize: options.batchSize, limit: limit,
+                                                  seed: options.seed)
+            print("block   on-diagonal mean  median    off-diagonal mean  median")
+            for block in result.blocks {
+                print(String(format: "B%-6d %12.4f %9.4f %18.4f %9.4f", block.block, block.onDiagonal.mean,
+                             block.onDiagonal.quantile(0.5) ?? .nan, block.offDiagonal.mean, block.offDiagonal.quantile(0.5) ?? .nan))
+            }
+            print("wrote \(analysis.run.correlationPath)")
+        }
+    }
+
+    struct Corruptions: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Error under ImageNet-C-style corruptions at 5 severities, per block (App. C); writes RUN/corruptions.json.")
+
+        @OptionGroup var options: RunOptions
+
+        @Option(name: .customLong("corruption"),
+                help: "A corruption to apply (repeatable; default: all): \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var corruptions: [String] = []
+
+        @Option(help: "Fit the classifiers on the first N training images only.")
+        var trainLimit: Int?
+
+        @Option(help: "Evaluate on the first N test images only.")
+        var testLimit: Int?
+
+        func validate() throws {
+            for name in corruptions where Corruption(rawValue: name) == nil {
+                throw ValidationError("unknown corruption '\(name)'; expected one of \(Corruption.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            for (flag, value) in [("--train-limit", trainLimit), ("--test-limit", testLimit)] {
+                if let value, value < 1 { throw ValidationError("\(flag) must be positive, got \(value)") }
+            }
+        }
+
+        func run() throws {
+            let analysis = try RunAnalysis(run: RunDirectory(options.run), dataset: options.dataset, device: options.device)
+            let chosen = corruptions.isEmpty ? Corruption.allCases : corruptions.compactMap(Corruption.init(rawValue:))
+            let result = try analysis.corruptions(blocks: options.blocks, corruptions: chosen, batchSize: options.batchSize,
+                                                  trainLimit: trainLimit, testLimit: testLimit, seed: options.seed) { print($0) }
+            print("block   clean error   mean corruption error")
+            for block in result.blocks {
+                print(String(format: "B%-6d %11.4f %23.4f", block.block, block.cleanError, block.meanError))
+            }
+            print("wrote \(analysis.run.corruptionsPath)")
+        }
+    }
+}

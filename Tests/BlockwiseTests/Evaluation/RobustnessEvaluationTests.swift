@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import Torch
+@testable import Blockwise
+
+@Suite struct RobustnessEvaluationTests {
+    @Test func softmaxRegressionSeparatesSeparableClasses() {
+        let centres = Tensor.randn([3, 8], generator: Generator(seed: 1)) * 4
+        let labels = Tensor.randint(0, 3, [300], generator: Generator(seed: 2))
+        let features = centres.indexSelect(dim: 0, index: labels) + Tensor.randn([300, 8], generator: Generator(seed: 3))
+        let classifier = SoftmaxRegression(steps: 200).fit(features, labels: labels, classes: 3)
+        let accuracy = (classifier.predict(features) .== labels).to(.float32).mean().item()
+        #expect(accuracy > 0.97)
+    }
+
+    @Test func errorsPerBlockCorruptionAndSeverityAreWrittenAsFractions() throws {
+        let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
+        let analysis = try RunAnalysis(run: fixture.run)
+        let chosen: [Corruption] = [.gaussianNoise, .pixelate]
+        let result = try analysis.corruptions(blocks: [1, 2], corruptions: chosen, batchSize: 40, trainLimit: 80, testLimit: 32)
+        #expect(result.blocks.map(\.block) == [1, 2])
+        for block in result.blocks {
+            #expect(Set(block.corruptions.keys) == ["gaussian_noise", "pixelate"])
+            #expect(block.corruptions.values.allSatisfy { $0.count == 5 && $0.allSatisfy { (0...1).contains($0) } })
+            let expectedMean = block.corruptions.values.map { $0.reduce(0, +) / 5 }.reduce(0, +) / 2
+            #expect(abs(block.meanError - expectedMean) < 1e-12)
+            #expect((0...1).contains(block.cleanError))
+            // 32 test images: every error is a multiple of 1/32.
+            #expect(abs(block.cleanError * 32 - (block.cleanError * 32).rounded()) < 1e-9)
+        }
+        let written = try readJSON(CorruptionResult.self, from: fixture.run.corruptionsPath)
+        #expect(written == result)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.run.corruptionsPath))) as! [String: Any]
+        let first = (json["blocks"] as! [[String: Any]])[0]
+        #expect(first["clean_error"] is Double && first["mean_error"] is Double)
+    }
+
+    @Test func strongNoiseHurtsMoreThanMildNoise() throws {
+        let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth + ["data.dataset=synthetic:shapes?count=400&size=16&seed=1"])
+        let analysis = try RunAnalysis(run: fixture.run)
+        let result = try analysis.corruptions(blocks: [1], corruptions: [.impulseNoise], batchSize: 100, trainLimit: 400, testLimit: 80)
+        let errors = result.blocks[0].corruptions["impulse_noise"]!
+        #expect(errors[4] > errors[0], "\(errors)")
+    }
+
+    @Test func anUnlabelledDatasetIsRefused() throws {
+        let images = Tensor.zeros([8, 3, 16, 16], dtype: .uint8)
+        let unlabelled = try TensorImageSet(name: "unlabelled", images: images, labels: Tensor.full([8], .int(-1), dtype: .int64),
+                                            classCount: 10, statistics: .cifar10)
+        let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
+        let features = BlockFeatures(backbone: try fixture.run.loadBackbone(), partition: .perStage)
+        let evaluation = RobustnessEvaluation(transform: EvaluationTransform(normalization: .cifar10))
+        let error = #expect(throws: RunError.self) {
+            try evaluation.run(features, train: unlabelled, test: unlabelled, blocks: [1])
+        }
+        #expect(error?.description == "unlabelled: has unlabelled images; the robustness evaluation needs a labelled split")
+    }
+}
