@@ -8,6 +8,7 @@
 #include <chrono>
 #include <dlfcn.h>
 #include <mutex>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,6 +148,8 @@ int32_t ct_get_num_threads(void) { return at::get_num_threads(); }
 void ct_manual_seed(uint64_t seed) {
     try { at::manual_seed(seed); } catch (...) {}
 }
+
+void ct_release_free_memory(void) { malloc_trim(0); }
 
 int32_t ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int32_t enabled) { c10::GradMode::set_enabled(enabled != 0); }

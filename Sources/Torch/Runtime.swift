@@ -59,6 +59,10 @@ public enum Runtime {
         return ct_bench_native_add(Int64(iterations))
     }
 
+    /// Gives memory that freed tensors left with malloc back to the system, so that resident
+    /// memory measures what is in use.
+    public static func releaseFreeMemory() { ct_release_free_memory() }
+
     /// Waits for the work queued on a CUDA device.
     public static func synchronize(_ device: Device) {
         guard case .cuda(let index) = device else { return }

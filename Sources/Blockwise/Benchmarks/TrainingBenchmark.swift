@@ -14,6 +14,10 @@ public enum TrainingBenchmark {
         /// Optimisation steps alone, one batch reused.
         public var stepImagesPerSecond: Double
         public var stepPeakMemoryMB: Double
+        /// Resident memory before the timed steps: weights, optimizer state, data.
+        public var baselineMemoryMB: Double
+        /// What the steps add on top of the baseline: activations and gradients.
+        public var stepMemoryMB: Double
         /// Steps fed by the loader (decoding and two-view augmentation in the background).
         public var imagesPerSecondWithData: Double
         public var peakMemoryMBWithData: Double
@@ -28,6 +32,7 @@ public enum TrainingBenchmark {
         return Result(config: name, mode: config.string("training.mode"), device: trainer.device.description,
                       threads: Runtime.threads, batchSize: config.int("data.batch_size"), steps: steps,
                       stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
+                      baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                       imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// Resident memory of this process, from /proc (Linux).
 public enum ProcessMemory {
@@ -9,8 +10,10 @@ public enum ProcessMemory {
     public static func currentMB() -> Double { statusField("VmRSS") }
 
     /// Restarts the peak at the current size (writing 5 to /proc/self/clear_refs), so that
-    /// one process can measure the peaks of several runs in turn.
+    /// one process can measure the peaks of several runs in turn. Memory freed earlier but still
+    /// held by malloc is first given back (malloc_trim), so the new baseline is what is in use.
     public static func resetPeak() {
+        Runtime.releaseFreeMemory()
         guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
         handle.write(Data("5".utf8))
         try? handle.close()

@@ -150,6 +150,12 @@ public final class Trainer {
     /// then a checkpoint is written and the run can resume.
     public func train(shouldStop: () -> Bool = { false }) throws -> Summary {
         let metrics = try MetricsLog(path: run.metricsPath)
+        let events = try TensorBoardWriter(directory: run.tensorboardPath)
+        // Every record goes to metrics.jsonl and, as scalars, to the TensorBoard event file.
+        let record = { (fields: [String: Any]) throws in
+            try metrics.append(fields)
+            events.add(record: fields)
+        }
         let batchSize = config.int("data.batch_size")
         let epochs = config.int("training.epochs")
         var lastLosses: [Double?] = Array(repeating: nil, count: network.partition.count)
@@ -186,7 +192,7 @@ public final class Trainer {
                 progress.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
                                 fields: losses.enumerated().compactMap { k, l in l.map { ("b\(k + 1)", String(format: "%.3f", $0)) } })
                 if state.globalStep % config.int("log.every_steps") == 0 {
-                    try metrics.append(["kind": "step", "phase": state.phase, "epoch": state.position.epoch,
+                    try record(["kind": "step", "phase": state.phase, "epoch": state.position.epoch,
                                         "step": state.globalStep, "lr": optimizer.parameterGroups[0].lr,
                                         "loss": losses.map { $0 as Any? ?? NSNull() }, "images_per_second": rate,
                                         "peak_memory_mb": ProcessMemory.peakMB()])
@@ -194,7 +200,7 @@ public final class Trainer {
                 let everySteps = config.int("checkpoint.every_steps")
                 if everySteps > 0, state.globalStep % everySteps == 0 { try checkpoint() }
                 if state.position.index == 0 {
-                    try finishEpoch(metrics: metrics, epochs: epochs)
+                    try finishEpoch(record: record, epochs: epochs)
                     progress = ProgressReporter(total: perEpoch, label: label(epoch: state.position.epoch, of: epochs))
                 }
             }
@@ -244,8 +250,11 @@ public final class Trainer {
 
     /// Times `steps` optimisation steps of the first phase after `warmup` untimed ones, with
     /// batches from the loader (`loadData`) or one batch reused (the step alone). Returns
-    /// images per second and the peak resident memory during the timed steps.
-    public func benchmark(steps: Int, warmup: Int = 2, loadData: Bool) throws -> (imagesPerSecond: Double, peakMemoryMB: Double) {
+    /// images per second, the peak resident memory during the timed steps, and the resident
+    /// memory before them (weights, optimizer state, data): peak − baseline is what the steps add.
+    public func benchmark(steps: Int, warmup: Int = 2, loadData: Bool) throws
+        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double)
+    {
         let batchSize = config.int("data.batch_size")
         let plan = try EpochPlan(count: dataset.count, batchSize: batchSize, seed: UInt64(config.int("run.seed")))
         let loader = try DataLoader(dataset: dataset, plan: plan, augmentation: try makeAugmentation(), device: device,
@@ -256,11 +265,12 @@ public final class Trainer {
         for _ in 0..<warmup { _ = try optimise(loadData ? try loader.next().value : first, phase: phase) }
         Runtime.synchronize(device)
         ProcessMemory.resetPeak()
+        let baseline = ProcessMemory.currentMB()
         let start = Date()
         for _ in 0..<steps { _ = try optimise(loadData ? try loader.next().value : first, phase: phase) }
         Runtime.synchronize(device)
         let seconds = Date().timeIntervalSince(start)
-        return (Double(steps * batchSize) / seconds, ProcessMemory.peakMB())
+        return (Double(steps * batchSize) / seconds, ProcessMemory.peakMB(), baseline)
     }
 
     private func label(epoch: Int, of epochs: Int) -> String {
@@ -276,10 +286,10 @@ public final class Trainer {
         state.probeSeen = Array(repeating: 0, count: n)
     }
 
-    private func finishEpoch(metrics: MetricsLog, epochs: Int) throws {
+    private func finishEpoch(record: ([String: Any]) throws -> Void, epochs: Int) throws {
         let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) as Any : NSNull() }
         let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) as Any : NSNull() }
-        try metrics.append(["kind": "epoch", "phase": state.phase, "epoch": state.position.epoch, "step": state.globalStep,
+        try record(["kind": "epoch", "phase": state.phase, "epoch": state.position.epoch, "step": state.globalStep,
                             "loss": means, "online_probe_top1": probe])
         let summary = means.enumerated().compactMap { k, m in (m as? Double).map { String(format: "b%d %.4f", k + 1, $0) } }
         log("epoch \(state.position.epoch)/\(epochs)\(plan.phases.count > 1 ? " (block \(state.phase + 1))" : ""): loss "

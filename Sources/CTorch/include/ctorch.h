@@ -54,6 +54,8 @@ int32_t ct_core_count(void);
 void ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(void);
 void ct_manual_seed(uint64_t seed);
+/* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
+void ct_release_free_memory(void);
 int32_t ct_grad_enabled(void);
 void ct_set_grad_enabled(int32_t enabled);
 /* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
