@@ -10,7 +10,7 @@ public struct RobustnessEvaluation {
     /// The evaluation transform: its resizing and cropping come before the corruption, as
     /// ImageNet-C corrupts the centre crops, and its normalisation after.
     public var transform: EvaluationTransform
-    public var classifier: SoftmaxRegression
+    public var classifier: LinearProbe
     public var batchSize: Int
     public var seed: UInt64
     public var trainLimit: Int?
@@ -19,7 +19,7 @@ public struct RobustnessEvaluation {
 
     public init(corruptions: [Corruption] = Corruption.allCases, severities: [Int] = Array(Corruption.severities),
                 transform: EvaluationTransform,
-                classifier: SoftmaxRegression = SoftmaxRegression(), batchSize: Int = 256, seed: UInt64 = 0,
+                classifier: LinearProbe = LinearProbe(epochs: 30), batchSize: Int = 256, seed: UInt64 = 0,
                 trainLimit: Int? = nil, testLimit: Int? = nil, device: Device = .cpu) {
         self.corruptions = corruptions
         self.severities = severities
@@ -61,7 +61,7 @@ public struct RobustnessEvaluation {
     }
 
     func fitClassifiers(_ features: BlockFeatures, train: any ImageDataset, blocks: [Int], classes: Int) throws
-        -> [FittedLinearClassifier]
+        -> [LinearProbe.Classifier]
     {
         var collected = [[Tensor]](repeating: [], count: blocks.count)
         var labels: [Tensor] = []
@@ -72,11 +72,11 @@ public struct RobustnessEvaluation {
             labels.append(batch.labels)
         }
         let allLabels = Tensor.cat(labels).to(device)
-        return collected.map { classifier.fit(Tensor.cat($0), labels: allLabels, classes: classes) }
+        return collected.map { classifier.fit(FeatureSet(features: Tensor.cat($0), labels: allLabels, classCount: classes)) }
     }
 
     /// Error (fraction) of each block's classifier on the test images transformed by `corrupt`.
-    func errors(_ features: BlockFeatures, _ classifiers: [FittedLinearClassifier], test: any ImageDataset, blocks: [Int],
+    func errors(_ features: BlockFeatures, _ classifiers: [LinearProbe.Classifier], test: any ImageDataset, blocks: [Int],
                 corrupt: (Tensor, Int) -> Tensor) throws -> [Double] {
         var wrong = [Int](repeating: 0, count: blocks.count)
         var seen = 0
@@ -85,7 +85,7 @@ public struct RobustnessEvaluation {
             let perBlock = features(normalize(corrupt(crop(batch.images), index)))
             let labels = batch.labels.to(device)
             for (slot, block) in blocks.enumerated() {
-                wrong[slot] += (classifiers[slot].predict(perBlock[block - 1]) .!= labels).sum().itemInt()
+                wrong[slot] += (classifiers[slot].scores(perBlock[block - 1]).argmax(dim: 1) .!= labels).sum().itemInt()
             }
             seen += batch.labels.size(0)
         }

@@ -4,15 +4,6 @@ import Torch
 @testable import Blockwise
 
 @Suite struct RobustnessEvaluationTests {
-    @Test func softmaxRegressionSeparatesSeparableClasses() {
-        let centres = Tensor.randn([3, 8], generator: Generator(seed: 1)) * 4
-        let labels = Tensor.randint(0, 3, [300], generator: Generator(seed: 2))
-        let features = centres.indexSelect(dim: 0, index: labels) + Tensor.randn([300, 8], generator: Generator(seed: 3))
-        let classifier = SoftmaxRegression(steps: 200).fit(features, labels: labels, classes: 3)
-        let accuracy = (classifier.predict(features) .== labels).to(.float32).mean().item()
-        #expect(accuracy > 0.97)
-    }
-
     @Test func errorsPerBlockCorruptionAndSeverityAreWrittenAsFractions() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
         let analysis = try RunAnalysis(run: fixture.run)
