@@ -59,7 +59,7 @@ public final class PoolingHead: Module, UnaryLayer {
             bins = (1, 1)
             let conv = Conv2d(inputChannels, outputDimension, kernelSize: .init(kernelSize), padding: .init(kernelSize / 2),
                               groups: groups, bias: false, generator: generator)
-            expansion = Sequential(conv, BatchNorm2d(outputDimension), ReLU())
+            expansion = Sequential(conv, BatchNorm2d(outputDimension), ReLU(inplace: true))
         }
         super.init()
     }

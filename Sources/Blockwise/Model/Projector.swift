@@ -18,7 +18,7 @@ public final class Projector: Module, UnaryLayer {
         for i in 0..<Swift.max(0, sizes.count - 2) {
             modules.append(Linear(sizes[i], sizes[i + 1], bias: false, generator: generator))
             modules.append(BatchNorm1d(sizes[i + 1]))
-            modules.append(ReLU())
+            modules.append(ReLU(inplace: true))
         }
         if sizes.count >= 2 {
             modules.append(Linear(sizes[sizes.count - 2], sizes[sizes.count - 1], bias: false, generator: generator))

@@ -99,7 +99,7 @@ public final class ResNet: Module {
 
     /// conv1, bn1, ReLU and, for the ImageNet stem, the max-pool.
     public func applyStem(_ x: Tensor) -> Tensor {
-        let y = bn1(conv1(x)).relu()
+        let y = bn1(conv1(x)).relu_()
         return stem == .imagenet ? maxPool2d(y, kernel: [3, 3], stride: [2, 2], padding: [1, 1]) : y
     }
 
@@ -133,8 +133,8 @@ public final class BasicBlock: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let out = bn2(conv2(bn1(conv1(x)).relu()))
-        return (out + (downsample?(x) ?? x)).relu()
+        let out = bn2(conv2(bn1(conv1(x)).relu_()))
+        return (out + (downsample?(x) ?? x)).relu_()
     }
 }
 
@@ -164,7 +164,7 @@ public final class Bottleneck: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let out = bn3(conv3(bn2(conv2(bn1(conv1(x)).relu())).relu()))
-        return (out + (downsample?(x) ?? x)).relu()
+        let out = bn3(conv3(bn2(conv2(bn1(conv1(x)).relu_())).relu_()))
+        return (out + (downsample?(x) ?? x)).relu_()
     }
 }
