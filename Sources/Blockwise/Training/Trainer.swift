@@ -193,9 +193,9 @@ public final class Trainer {
                                 fields: losses.enumerated().compactMap { k, l in l.map { ("b\(k + 1)", String(format: "%.3f", $0)) } })
                 if state.globalStep % config.int("log.every_steps") == 0 {
                     try record(["kind": "step", "phase": state.phase, "epoch": state.position.epoch,
-                                        "step": state.globalStep, "lr": optimizer.parameterGroups[0].lr,
-                                        "loss": losses.map { $0 as Any? ?? NSNull() }, "images_per_second": rate,
-                                        "peak_memory_mb": ProcessMemory.peakMB()])
+                                "step": state.globalStep, "lr": optimizer.parameterGroups[0].lr,
+                                "loss": losses.map { $0 as Any? ?? NSNull() }, "images_per_second": rate,
+                                "peak_memory_mb": ProcessMemory.peakMB()])
                 }
                 let everySteps = config.int("checkpoint.every_steps")
                 if everySteps > 0, state.globalStep % everySteps == 0 { try checkpoint() }
