@@ -1,4 +1,4 @@
-/// Returns its input (`nn.Identity`): a placeholder where a layer is removed, such as a
+/// Returns its input (`nn.Identity`): it stands where a layer is removed, such as a
 /// classifier replaced for feature extraction.
 public final class Identity: Module, UnaryLayer {
     public override init() { super.init() }
