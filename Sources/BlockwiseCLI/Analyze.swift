@@ -7,36 +7,34 @@ struct Analyze: ParsableCommand {
         abstract: "Analyse a finished run's backbone block by block.",
         subcommands: [Correlation.self, Corruptions.self])
 
-    /// Options shared by the analyses.
-    struct RunOptions: ParsableArguments {
-        @Option(help: "The run directory (made by `blockwise pretrain`).")
-        var run: String
-
-        @Option(name: .customLong("block"), help: "A block to analyse, from 1 (repeatable; default: every block).")
+    /// The options of the analyses beyond those of every evaluation.
+    struct AnalysisOptions: ParsableArguments {
+        @Option(name: .customLong("block"), help: "A block to analyse, 1-4 (repeatable; default: every block).")
         var blocks: [Int] = []
 
         @Option(help: "Dataset spec replacing the run's data.dataset, e.g. fashion-mnist or cifar10:/data/cifar.")
         var dataset: String?
 
-        @Option(help: "cpu, cuda, cuda:N or auto (default: the run's run.device).")
-        var device: String?
-
-        @Option(help: "Images per batch.")
-        var batchSize = 256
-
         @Option(help: "Seed of the random views or corruptions.")
         var seed: UInt64 = 0
 
         func validate() throws {
-            guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
+            if !blocks.isEmpty { try validateBlocks(blocks, option: "--block") }
         }
+
+        /// The blocks named, or all four.
+        var chosenBlocks: [Int] { blocks.isEmpty ? Array(FeatureExtractor.blockRange) : blocks }
+
+        /// The dataset named, or nil for the run's.
+        func data() throws -> DatasetSpec? { try dataset.map { try DatasetSpec(parsing: $0) } }
     }
 
     struct Correlation: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cross-correlation between two augmented views of each block's pooled output (Fig. 8); writes RUN/correlation.json.")
 
-        @OptionGroup var options: RunOptions
+        @OptionGroup var options: EvaluationOptions
+        @OptionGroup var analysis: AnalysisOptions
 
         @Option(help: "Use only the first N test images.")
         var limit: Int?
@@ -46,15 +44,15 @@ struct Analyze: ParsableCommand {
         }
 
         func run() throws {
-            let analysis = try RunAnalysis(run: RunDirectory(options.run), dataset: options.dataset, device: options.device)
-            let result = try analysis.correlation(blocks: options.blocks, batchSize: options.batchSize, limit: limit,
-                                                  seed: options.seed)
+            let evaluation = try options.open()
+            let result = try CorrelationAnalysis.run(evaluation, data: analysis.data(), blocks: analysis.chosenBlocks,
+                                                     seed: analysis.seed, limit: limit)
             print("block   on-diagonal mean  median    off-diagonal mean  median")
             for block in result.blocks {
                 print(String(format: "B%-6d %12.4f %9.4f %18.4f %9.4f", block.block, block.onDiagonal.mean,
                              block.onDiagonal.quantile(0.5) ?? .nan, block.offDiagonal.mean, block.offDiagonal.quantile(0.5) ?? .nan))
             }
-            print("wrote \(analysis.run.correlationPath)")
+            print("wrote \(evaluation.run.correlationPath)")
         }
     }
 
@@ -62,7 +60,8 @@ struct Analyze: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Error under ImageNet-C-style corruptions at 5 severities, per block (App. C); writes RUN/corruptions.json.")
 
-        @OptionGroup var options: RunOptions
+        @OptionGroup var options: EvaluationOptions
+        @OptionGroup var analysis: AnalysisOptions
 
         @Option(name: .customLong("corruption"),
                 help: "A corruption to apply (repeatable; default: all): \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -84,15 +83,16 @@ struct Analyze: ParsableCommand {
         }
 
         func run() throws {
-            let analysis = try RunAnalysis(run: RunDirectory(options.run), dataset: options.dataset, device: options.device)
+            let evaluation = try options.open()
             let chosen = corruptions.isEmpty ? Corruption.allCases : corruptions.compactMap(Corruption.init(rawValue:))
-            let result = try analysis.corruptions(blocks: options.blocks, corruptions: chosen, batchSize: options.batchSize,
-                                                  trainLimit: trainLimit, testLimit: testLimit, seed: options.seed) { print($0) }
+            let robustness = RobustnessEvaluation(corruptions: chosen, seed: analysis.seed, trainLimit: trainLimit,
+                                                  testLimit: testLimit)
+            let result = try robustness.run(evaluation, data: analysis.data(), blocks: analysis.chosenBlocks) { print($0) }
             print("block   clean error   mean corruption error")
             for block in result.blocks {
                 print(String(format: "B%-6d %11.4f %23.4f", block.block, block.cleanError, block.meanError))
             }
-            print("wrote \(analysis.run.corruptionsPath)")
+            print("wrote \(evaluation.run.corruptionsPath)")
         }
     }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Blockwise
 import Torch
 
-/// The options every command that reads a run's backbone shares.
+/// The options every command that evaluates a run's backbone shares (`probe`, `features`,
+/// `analyze correlation|corruptions`).
 struct EvaluationOptions: ParsableArguments {
     @Option(help: "The run directory (made by `blockwise pretrain`).")
     var run: String
@@ -10,7 +11,7 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "cpu, cuda, cuda:N or auto (default: the run's run.device).")
     var device: String?
 
-    @Option(help: "Images per forward pass when features are extracted.")
+    @Option(help: "Images per forward pass.")
     var batchSize = 256
 
     @Option(help: "libtorch CPU threads (default: every core).")
@@ -37,12 +38,17 @@ func parseBlocks(_ text: String, option: String) throws -> [Int] {
     guard !blocks.isEmpty, blocks.allSatisfy({ $0 != nil }) else {
         throw ValidationError("\(option) \(text): expected block numbers separated by commas, e.g. 1,2,3,4")
     }
+    try validateBlocks(blocks.map { $0! }, option: option)
+    return blocks.map { $0! }
+}
+
+/// Checks block numbers against the backbone's blocks (its four stages).
+func validateBlocks(_ blocks: [Int], option: String) throws {
     do {
-        try FeatureExtractor.validate(blocks: blocks.map { $0! })
+        try FeatureExtractor.validate(blocks: blocks)
     } catch let error as RunError {
         throw ValidationError("\(option): \(error)")
     }
-    return blocks.map { $0! }
 }
 
 extension DatasetSplit: ExpressibleByArgument {}

@@ -7,31 +7,29 @@ import Torch
 /// off-diagonal terms (redundancy: 0 is perfect).
 public struct CorrelationAnalysis {
     public var augmentation: TwoViewAugmentation
-    public var batchSize: Int
     /// Seeds the views' random parameters, batch by batch.
     public var seed: UInt64
     /// Analyse only the first `limit` images.
     public var limit: Int?
-    public var device: Device
 
-    public init(augmentation: TwoViewAugmentation, batchSize: Int = 256, seed: UInt64 = 0, limit: Int? = nil,
-                device: Device = .cpu) {
+    public init(augmentation: TwoViewAugmentation, seed: UInt64 = 0, limit: Int? = nil) {
         self.augmentation = augmentation
-        self.batchSize = batchSize
         self.seed = seed
         self.limit = limit
-        self.device = device
     }
 
-    /// The summaries of `blocks` (numbered from 1) over `dataset`.
-    public func run(_ features: BlockFeatures, on dataset: any ImageDataset, blocks: [Int]) throws -> CorrelationResult {
+    /// The summaries of `blocks` (numbered from 1) over `dataset`, from the features that
+    /// `extractor` computes of the two views (which replace its transform), in batches of its
+    /// batch size on its device.
+    public func run(_ extractor: FeatureExtractor, on dataset: any ImageDataset, blocks: [Int]) throws -> CorrelationResult {
+        try FeatureExtractor.validate(blocks: blocks)
         var accumulators = [CrossCorrelationAccumulator](repeating: CrossCorrelationAccumulator(), count: blocks.count)
-        try forEachBatch(of: dataset, batchSize: batchSize, limit: limit) { index, batch in
+        try forEachBatch(of: dataset, batchSize: extractor.batchSize, limit: limit) { index, batch in
             var mixer = SplitMix64(seed: seed, stream: 0x434F_5252, UInt64(index)) // "CORR"
-            let (a, b) = augmentation(batch.images, generator: Generator(seed: mixer.next()), device: device)
-            let (featuresA, featuresB) = (features(a), features(b))
+            let (a, b) = augmentation(batch.images, generator: Generator(seed: mixer.next()), device: extractor.device)
+            let (featuresA, featuresB) = (extractor(a, blocks: blocks), extractor(b, blocks: blocks))
             for (slot, block) in blocks.enumerated() {
-                accumulators[slot].add(featuresA[block - 1], featuresB[block - 1])
+                accumulators[slot].add(featuresA[block]!, featuresB[block]!)
             }
         }
         guard accumulators.first.map({ $0.count > 1 }) ?? true else {
@@ -40,6 +38,21 @@ public struct CorrelationAnalysis {
         return CorrelationResult(blocks: zip(blocks, accumulators).map { block, accumulator in
             BlockCorrelation(block: block, crossCorrelation: accumulator.matrix())
         })
+    }
+
+    /// Analyses a run on the test split of `data` (default: the run's `data.dataset`) with the
+    /// Barlow Twins views at the run's image side; writes RUN/correlation.json.
+    @discardableResult
+    public static func run(_ evaluation: RunEvaluation, data: DatasetSpec? = nil,
+                           blocks: [Int] = Array(FeatureExtractor.blockRange), seed: UInt64 = 0,
+                           limit: Int? = nil) throws -> CorrelationResult {
+        try FeatureExtractor.validate(blocks: blocks)
+        let test = try (data ?? evaluation.trainingDataset()).load(split: .test)
+        let analysis = CorrelationAnalysis(augmentation: .barlowTwins(for: test, side: evaluation.imageSize),
+                                           seed: seed, limit: limit)
+        let result = try analysis.run(evaluation.extractor(for: test), on: test, blocks: blocks)
+        try writeJSON(result, to: evaluation.run.correlationPath)
+        return result
     }
 }
 
@@ -72,26 +85,5 @@ public struct BlockCorrelation: Codable, Equatable, Sendable {
         let diagonal = Tensor.eye(d, dtype: .bool, device: c.device)
         self.init(block: block, onDiagonal: DistributionSummary(of: c.diagonal()),
                   offDiagonal: DistributionSummary(of: c.maskedSelect(diagonal.logicalNot())))
-    }
-}
-
-/// Writes a result as sorted, indented JSON (the form of every RUN/*.json).
-public func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-        try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw RunError("cannot write \(path): \(error.localizedDescription)")
-    }
-}
-
-/// Reads a JSON file written by `writeJSON` (or by hand in the same form).
-public func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-    guard let data = FileManager.default.contents(atPath: path) else { throw RunError("cannot read \(path)") }
-    do {
-        return try JSONDecoder().decode(type, from: data)
-    } catch {
-        throw RunError("\(path): not the expected JSON: \(error)")
     }
 }

@@ -1,15 +1,16 @@
 import Torch
 
-/// Frozen features of a backbone for evaluation: block N's output (the output of ResNet
-/// stage N, layerN) averaged over space (GSP), computed in evaluation mode (BN running
-/// statistics) without gradients, in batches, after the deterministic `EvaluationTransform`.
+/// Frozen features of a backbone for evaluation (probes, exported embeddings, and the
+/// analyses of Fig. 8 and App. C): block N's output (the output of ResNet stage N, layerN)
+/// averaged over space (GSP), computed in evaluation mode (BN running statistics) without
+/// gradients, in batches, after the deterministic `EvaluationTransform`.
 ///
 /// Blocks are the backbone's four stages, the paper's four blocks under the default
 /// partition, whatever partition the run trained with: a merged 1+2 run and an end-to-end
-/// run are probed at the same depths (paper Fig. 4, right). The features are GSP of the
-/// block output, not the CbE head's output that the reference code probes: a run exports
-/// only its backbone (RUN/backbone.safetensors), and GSP is what torchvision's ResNet feeds
-/// its classifier.
+/// run are evaluated at the same depths (paper Fig. 4, right, and Fig. 8). The features are
+/// GSP of the block output, not the CbE head's output that the reference code probes: a run
+/// exports only its backbone (RUN/backbone.safetensors), and GSP is what torchvision's
+/// ResNet feeds its classifier.
 public struct FeatureExtractor {
     /// The blocks a ResNet backbone has.
     public static let blockRange = 1...4
@@ -42,27 +43,34 @@ public struct FeatureExtractor {
         }
     }
 
+    /// The pooled features at `blocks` of a batch of images already transformed (normalised,
+    /// on `device`): block number → float32 [B, C_block], on `device`. The analyses call this
+    /// with views or corrupted images in place of `transform`'s output.
+    public func callAsFunction(_ images: Tensor, blocks: [Int]) -> [Int: Tensor] {
+        withNoGrad {
+            var pooled: [Int: Tensor] = [:]
+            var h = images
+            for block in 1...blocks.max()! {
+                h = backbone.applyBlock([block], h)
+                if blocks.contains(block) { pooled[block] = h.mean(dims: [2, 3]) }
+            }
+            return pooled
+        }
+    }
+
     /// Every image's features at each of `blocks`, in dataset order, on the CPU:
     /// float32 [N, C_block] per block, and the labels int64 [N] (−1 for unlabelled images).
     /// One pass over the data serves every block.
     public func extract(_ dataset: any ImageDataset, blocks: [Int]) throws -> (features: [Int: Tensor], labels: Tensor) {
         try FeatureExtractor.validate(blocks: blocks)
         guard dataset.count > 0 else { throw DataError(dataset.name, "has no images to extract features from") }
-        let deepest = blocks.max()!
         var chunks: [Int: [Tensor]] = [:]
         var labels: [Tensor] = []
-        try withNoGrad {
-            var start = 0
-            while start < dataset.count {
-                let batch = try dataset.batch(Array(start..<Swift.min(start + batchSize, dataset.count)))
-                var h = transform(batch.images, device: device)
-                for block in 1...deepest {
-                    h = backbone.applyBlock([block], h)
-                    if blocks.contains(block) { chunks[block, default: []].append(h.mean(dims: [2, 3]).to(.cpu)) }
-                }
-                labels.append(batch.labels.to(.int64))
-                start += batchSize
+        try forEachBatch(of: dataset, batchSize: batchSize) { _, batch in
+            for (block, features) in self(transform(batch.images, device: device), blocks: blocks) {
+                chunks[block, default: []].append(features.to(.cpu))
             }
+            labels.append(batch.labels.to(.int64))
         }
         return (chunks.mapValues { Tensor.cat($0, dim: 0) }, Tensor.cat(labels, dim: 0))
     }

@@ -1,14 +1,15 @@
 import Torch
 
 /// A finished (or checkpointed) run opened for evaluation: its configuration, its frozen
-/// backbone on the evaluation device, and its feature cache (RUN/features/). Probes and
-/// `blockwise features` start here.
+/// backbone on the evaluation device, and its feature cache (RUN/features/). Every
+/// evaluation starts here: probes, `blockwise features`, and the analyses (`blockwise
+/// analyze correlation|corruptions`).
 public struct RunEvaluation {
     public let run: RunDirectory
     public let config: Config
     public let backbone: ResNet
     public let device: Device
-    /// Images per forward pass when features are extracted.
+    /// Images per forward pass.
     public var batchSize: Int
     /// Fingerprint of backbone.safetensors, part of every cache key.
     let backboneFingerprint: String
@@ -41,6 +42,13 @@ public struct RunEvaluation {
     /// Side of the training views (`data.image_size`), the size features are computed at.
     public var imageSize: Int { config.int("data.image_size") }
 
+    /// Extracts the backbone's features of `dataset`'s images at the training side.
+    public func extractor(for dataset: any ImageDataset) -> FeatureExtractor {
+        FeatureExtractor(backbone: backbone, transform: .matching(dataset, side: imageSize), device: device,
+                         batchSize: batchSize)
+    }
+
+    /// RUN/features/: extracted features, keyed by the backbone file and the image side.
     public var cache: FeatureCache {
         FeatureCache(folder: run.path + "/features",
                      key: ["backbone": backboneFingerprint, "image_size": "\(imageSize)"])
@@ -58,13 +66,12 @@ public struct RunEvaluation {
         let missing = blocks.filter { sets[$0] == nil }
         guard !missing.isEmpty else { return sets }
         let dataset = try data.load(split: split)
-        let transform = EvaluationTransform.matching(dataset, side: imageSize)
-        let extractor = FeatureExtractor(backbone: backbone, transform: transform, device: device, batchSize: batchSize)
+        let extractor = extractor(for: dataset)
         let (features, labels) = try extractor.extract(dataset, blocks: missing)
         for block in missing {
             let set = FeatureSet(features: features[block]!, labels: labels, classCount: dataset.classCount)
             try cache.store(set, dataset: data, split: split, block: block,
-                            extra: ["dataset_name": dataset.name, "transform": transform.summary])
+                            extra: ["dataset_name": dataset.name, "transform": extractor.transform.summary])
             sets[block] = set
         }
         return sets

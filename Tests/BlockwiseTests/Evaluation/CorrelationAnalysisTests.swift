@@ -45,8 +45,8 @@ import Torch
 
     @Test func analysisOfATinyBackboneSummarisesEachRequestedBlock() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
-        let analysis = try RunAnalysis(run: fixture.run)
-        let result = try analysis.correlation(blocks: [1, 4], batchSize: 32, limit: 64)
+        let evaluation = try RunEvaluation(run: fixture.run, batchSize: 32)
+        let result = try CorrelationAnalysis.run(evaluation, blocks: [1, 4], limit: 64)
         #expect(result.blocks.map(\.block) == [1, 4])
         #expect(result.blocks[0].onDiagonal.count == 4, "block 1 of the 1/16-wide ResNet-18 has 4 channels")
         #expect(result.blocks[1].offDiagonal.count == 32 * 31)
@@ -65,37 +65,38 @@ import Torch
 
     @Test func analysisIsReproducibleForOneSeed() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
-        let analysis = try RunAnalysis(run: fixture.run)
-        let first = try analysis.correlation(blocks: [2], batchSize: 32, limit: 32, seed: 4)
-        let second = try analysis.correlation(blocks: [2], batchSize: 32, limit: 32, seed: 4)
-        let other = try analysis.correlation(blocks: [2], batchSize: 32, limit: 32, seed: 5)
+        let evaluation = try RunEvaluation(run: fixture.run, batchSize: 32)
+        let first = try CorrelationAnalysis.run(evaluation, blocks: [2], seed: 4, limit: 32)
+        let second = try CorrelationAnalysis.run(evaluation, blocks: [2], seed: 4, limit: 32)
+        let other = try CorrelationAnalysis.run(evaluation, blocks: [2], seed: 5, limit: 32)
         #expect(first == second)
         #expect(first != other)
     }
 
-    @Test func aBlockOutsideThePartitionIsRefusedByName() throws {
+    @Test func aBlockOutsideTheBackboneIsRefusedByName() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
-        let analysis = try RunAnalysis(run: fixture.run)
-        let error = #expect(throws: RunError.self) { try analysis.correlation(blocks: [5]) }
+        let evaluation = try RunEvaluation(run: fixture.run)
+        let error = #expect(throws: RunError.self) { try CorrelationAnalysis.run(evaluation, blocks: [5]) }
         #expect(error?.description.contains("block 5 is out of range") == true)
-        #expect(error?.description.contains("1...4") == true)
+        #expect(error?.description.contains("blocks 1, 2, 3, 4") == true)
     }
 
-    @Test func anEndToEndRunIsAnalysedAtTheConfiguredBlocks() throws {
-        // End-to-end training sees one block, but runs are compared at the same depths (Fig. 8).
+    @Test func anEndToEndRunWithMergedBlocksIsAnalysedAtTheFourStages() throws {
+        // End-to-end training sees one block and this partition three, but runs are compared
+        // at the same depths (Fig. 8): the backbone's four stages.
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth + ["training.mode=end-to-end", "model.partition=1+2,3,4"])
-        let analysis = try RunAnalysis(run: fixture.run)
-        #expect(try analysis.blocks([]) == [1, 2, 3])
+        let evaluation = try RunEvaluation(run: fixture.run, batchSize: 32)
+        #expect(try CorrelationAnalysis.run(evaluation, limit: 32).blocks.map(\.block) == [1, 2, 3, 4])
     }
 
     @Test func aMissingRunIsAClearError() {
-        let error = #expect(throws: RunError.self) { try RunAnalysis(run: RunDirectory("/nonexistent/run")) }
+        let error = #expect(throws: RunError.self) { try RunEvaluation(run: RunDirectory("/nonexistent/run")) }
         #expect(error?.description == "/nonexistent/run: no such run directory")
     }
 
     @Test func aRunWithoutBackboneSaysSo() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth, writeBackbone: false)
-        let error = #expect(throws: RunError.self) { try RunAnalysis(run: fixture.run) }
+        let error = #expect(throws: RunError.self) { try RunEvaluation(run: fixture.run) }
         #expect(error?.description.contains("no backbone.safetensors") == true)
     }
 }

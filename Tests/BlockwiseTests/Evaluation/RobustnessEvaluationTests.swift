@@ -6,9 +6,9 @@ import Torch
 @Suite struct RobustnessEvaluationTests {
     @Test func errorsPerBlockCorruptionAndSeverityAreWrittenAsFractions() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
-        let analysis = try RunAnalysis(run: fixture.run)
+        let evaluation = try RunEvaluation(run: fixture.run, batchSize: 40)
         let chosen: [Corruption] = [.gaussianNoise, .pixelate]
-        let result = try analysis.corruptions(blocks: [1, 2], corruptions: chosen, batchSize: 40, trainLimit: 80, testLimit: 32)
+        let result = try RobustnessEvaluation(corruptions: chosen, trainLimit: 80, testLimit: 32).run(evaluation, blocks: [1, 2])
         #expect(result.blocks.map(\.block) == [1, 2])
         for block in result.blocks {
             #expect(Set(block.corruptions.keys) == ["gaussian_noise", "pixelate"])
@@ -28,8 +28,8 @@ import Torch
 
     @Test func strongNoiseHurtsMoreThanMildNoise() throws {
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth + ["data.dataset=synthetic:shapes?count=400&size=16&seed=1"])
-        let analysis = try RunAnalysis(run: fixture.run)
-        let result = try analysis.corruptions(blocks: [1], corruptions: [.impulseNoise], batchSize: 100, trainLimit: 400, testLimit: 80)
+        let evaluation = try RunEvaluation(run: fixture.run, batchSize: 100)
+        let result = try RobustnessEvaluation(corruptions: [.impulseNoise], trainLimit: 400, testLimit: 80).run(evaluation, blocks: [1])
         let errors = result.blocks[0].corruptions["impulse_noise"]!
         #expect(errors[4] > errors[0], "\(errors)")
     }
@@ -39,10 +39,9 @@ import Torch
         let unlabelled = try TensorImageSet(name: "unlabelled", images: images, labels: Tensor.full([8], .int(-1), dtype: .int64),
                                             classCount: 10, statistics: .cifar10)
         let fixture = try RunFixture(overrides: RunFixture.sixteenthWidth)
-        let features = BlockFeatures(backbone: try fixture.run.loadBackbone(), partition: .perStage)
-        let evaluation = RobustnessEvaluation(transform: EvaluationTransform(normalization: .cifar10))
+        let extractor = FeatureExtractor(backbone: try fixture.run.loadBackbone(), transform: EvaluationTransform(normalization: .cifar10))
         let error = #expect(throws: RunError.self) {
-            try evaluation.run(features, train: unlabelled, test: unlabelled, blocks: [1])
+            try RobustnessEvaluation().run(extractor, train: unlabelled, test: unlabelled, blocks: [1])
         }
         #expect(error?.description == "unlabelled: has unlabelled images; the robustness evaluation needs a labelled split")
     }
