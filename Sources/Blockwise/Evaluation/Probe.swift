@@ -73,7 +73,7 @@ public struct Probe: Sendable {
         let (entries, all) = try evaluate(train: sets[0], test: sets[1])
         let report = ProbeReport(method: method.rawValue, dataset: data.description, split: testSplit.rawValue,
                                  blocks: entries, concatenated: all)
-        try report.write(to: evaluation.run.probePath)
+        try writeJSON(report, to: evaluation.run.probePath)
         return report
     }
 }

@@ -7,18 +7,20 @@ import Foundation
 ///      "concatenated":{"block":0,…}}
 ///
 /// `epochs` is 0 for kNN, whose entries add `k`; the entry of all blocks concatenated
-/// (optional) has block 0.
+/// (optional) has block 0. Written and read with `writeJSON` / `readJSON`, by `blockwise
+/// probe`, the HTML report and the TensorBoard export.
 public struct ProbeReport: Codable, Equatable, Sendable {
     public struct Entry: Codable, Equatable, Sendable {
         public var block: Int
-        public var method: String
+        /// The report's method, repeated; hand-written reports may leave it out.
+        public var method: String?
         public var top1: Double
         public var top5: Double
         public var epochs: Int
         public var featureDim: Int
         public var k: Int?
 
-        public init(block: Int, method: String, top1: Double, top5: Double, epochs: Int, featureDim: Int, k: Int? = nil) {
+        public init(block: Int, method: String?, top1: Double, top5: Double, epochs: Int, featureDim: Int, k: Int? = nil) {
             self.block = block
             self.method = method
             self.top1 = top1
@@ -45,27 +47,6 @@ public struct ProbeReport: Codable, Equatable, Sendable {
         self.split = split
         self.blocks = blocks
         self.concatenated = concatenated
-    }
-
-    /// Writes the report as pretty-printed JSON.
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RunError("cannot write \(path): \(error.localizedDescription)")
-        }
-    }
-
-    /// Reads a report written by `write(to:)`.
-    public static func read(from path: String) throws -> ProbeReport {
-        guard let data = FileManager.default.contents(atPath: path) else { throw RunError("cannot read \(path)") }
-        do {
-            return try JSONDecoder().decode(ProbeReport.self, from: data)
-        } catch {
-            throw RunError("\(path): not a probe report: \(error)")
-        }
     }
 
     /// A table for the terminal: one row per block.

@@ -120,7 +120,7 @@ public struct HTMLReport {
         html += (1...max(1, depth)).map { "<th>B\($0)</th>" }.joined() + "<th>concatenated</th></tr></thead><tbody>\n"
         for run in runs {
             let probe = run.probe!
-            html += "<tr><td>\(escapeHTML(run.name))</td><td>\(escapeHTML(probe.method ?? ""))</td>"
+            html += "<tr><td>\(escapeHTML(run.name))</td><td>\(escapeHTML(probe.method))</td>"
             for block in 1...max(1, depth) {
                 html += "<td>" + (probe.blocks.first { $0.block == block }.map { String(format: "%.2f", 100 * $0.top1) } ?? "") + "</td>"
             }

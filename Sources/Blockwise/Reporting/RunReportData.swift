@@ -11,7 +11,7 @@ public struct RunReportData {
     public let steps: [(step: Int, lr: Double?, loss: [Double?])]
     /// Epoch records' online linear-probe accuracy per block.
     public let onlineProbe: [(step: Int, top1: [Double?])]
-    public let probe: ProbeSummary?
+    public let probe: ProbeReport?
     public let correlation: CorrelationResult?
     public let corruptions: CorruptionResult?
 
@@ -44,7 +44,7 @@ public struct RunReportData {
         }
         self.steps = steps
         onlineProbe = online
-        probe = exists(run.probePath) ? try readJSON(ProbeSummary.self, from: run.probePath) : nil
+        probe = exists(run.probePath) ? try readJSON(ProbeReport.self, from: run.probePath) : nil
         correlation = exists(run.correlationPath) ? try readJSON(CorrelationResult.self, from: run.correlationPath) : nil
         corruptions = exists(run.corruptionsPath) ? try readJSON(CorruptionResult.self, from: run.corruptionsPath) : nil
     }

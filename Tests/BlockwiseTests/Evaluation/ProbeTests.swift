@@ -27,7 +27,7 @@ import Torch
         }
         let all = try #require(json["concatenated"] as? [String: Any])
         #expect(all["feature_dim"] as? Int == evaluation.backbone.stageChannels.reduce(0, +))
-        #expect(try ProbeReport.read(from: fixture.run.probePath) == report)
+        #expect(try readJSON(ProbeReport.self, from: fixture.run.probePath) == report)
         #expect(report.table.split(separator: "\n").count == 2 + 5)
     }
 

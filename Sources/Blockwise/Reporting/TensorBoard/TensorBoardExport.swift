@@ -16,9 +16,9 @@ extension RunDirectory {
             }
         }
         if FileManager.default.fileExists(atPath: probePath) {
-            let probe = try readJSON(ProbeSummary.self, from: probePath)
+            let probe = try readJSON(ProbeReport.self, from: probePath)
             writer.add(probe.blocks.flatMap { block in
-                [("probe_top1/block_\(block.block)", block.top1)] + (block.top5.map { [("probe_top5/block_\(block.block)", $0)] } ?? [])
+                [("probe_top1/block_\(block.block)", block.top1), ("probe_top5/block_\(block.block)", block.top5)]
             }, step: lastStep)
         }
         return writer.path
