@@ -5,7 +5,8 @@ import Torch
 /// laptop scale (Fig. 4). A small ResNet is pretrained on Fashion-MNIST (the synthetic set
 /// when it is not installed) with simultaneous blockwise Barlow Twins, and again end to end;
 /// with the untrained network as a third, random baseline, every block of the three is probed
-/// with a linear classifier, and the accuracies are shown side by side and in report.html.
+/// with a linear classifier, and the accuracies are shown side by side and in report.html,
+/// with each block's cross-correlation between two views (Fig. 8).
 public struct MainJob {
     /// The runs compared: name, what they change in the base configuration, whether they train.
     public static let variants: [(name: String, overrides: [String], trains: Bool)] = [
@@ -18,11 +19,14 @@ public struct MainJob {
     /// Where the runs go: ROOT/random-init, ROOT/end-to-end, ROOT/simultaneous, ROOT/report.html.
     public var root: String
     public var probeEpochs: Int
+    /// Test images of the cross-correlation analysis.
+    public var correlationImages: Int
 
-    public init(base: Config, root: String, probeEpochs: Int = 20) {
+    public init(base: Config, root: String, probeEpochs: Int = 20, correlationImages: Int = 2000) {
         self.base = base
         self.root = root
         self.probeEpochs = probeEpochs
+        self.correlationImages = correlationImages
     }
 
     public struct Result: Sendable {
@@ -51,9 +55,12 @@ public struct MainJob {
                 try ModelFactory.backbone(config, generator: Generator(seed: UInt64(config.int("run.seed"))))
                     .save(safetensors: run.backbonePath)
             }
-            log("== probing \(variant.name): a linear classifier on each block's pooled output (\(probeEpochs) epochs)")
-            let report = try Probe(method: .linear, linear: LinearProbe(epochs: probeEpochs)).run(RunEvaluation(run: run))
+            log("== probing \(variant.name): a linear classifier on each block's pooled output (\(probeEpochs) epochs), "
+                + "and the cross-correlation of two views")
+            let evaluation = try RunEvaluation(run: run)
+            let report = try Probe(method: .linear, linear: LinearProbe(epochs: probeEpochs)).run(evaluation)
             top1[variant.name] = report.blocks.map(\.top1)
+            try CorrelationAnalysis.run(evaluation, limit: correlationImages)
             log(String(format: "   done in %.0f s", Date().timeIntervalSince(start)))
             runs.append(run)
         }
