@@ -85,6 +85,31 @@ import Torch
         #expect(s.network.backbone.conv1.weight.grad != nil)
     }
 
+    @Test(arguments: ["1,2,3,4", "1+2,3,4"])
+    func recomputationGivesTheSameLossesGradientsAndStatistics(_ spec: String) throws {
+        func make() throws -> BlockwiseNetwork {
+            try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
+                                 partition: try BlockPartition(parsing: spec),
+                                 head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+                                 noise: NoiseInjection(sigma: 0.25), generator: Generator(seed: 1))
+        }
+        let plain = try make()
+        let recomputing = try make()
+        let blocks = plain.partition.count
+        let phase = try TrainingPlan(mode: .simultaneous, blocks: blocks).phases[0]
+        let first = BlockwiseStep(network: plain, objectives: Array(repeating: BarlowTwins(), count: blocks))
+            .run(a, b, labels: nil, phase: phase, generator: Generator(seed: 9))
+        let second = BlockwiseStep(network: recomputing, objectives: Array(repeating: BarlowTwins(), count: blocks),
+                                   recompute: true).run(a, b, labels: nil, phase: phase, generator: Generator(seed: 9))
+        for k in 0..<blocks { #expect(abs(first.losses[k]!.item() - second.losses[k]!.item()) < 1e-5) }
+        for ((name, p), (_, q)) in zip(plain.namedParameters(), recomputing.namedParameters()) {
+            #expect(p.grad!.allClose(q.grad!, rtol: 1e-4, atol: 1e-6), "\(name)")
+        }
+        for ((name, p), (_, q)) in zip(plain.namedBuffers(), recomputing.namedBuffers()) {
+            #expect(p.allClose(q, rtol: 1e-5, atol: 1e-7), "\(name)")
+        }
+    }
+
     @Test func supervisedBlockwiseUsesTheLabels() throws {
         let network = try BlockwiseNetwork(
             backbone: ResNet(.resnet18, stem: .small, width: 0.125), partition: .perStage,

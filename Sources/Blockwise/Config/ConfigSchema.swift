@@ -71,6 +71,8 @@ public enum ConfigSchema {
             "A run directory or backbone .safetensors whose weights initialise the blocks in training.init_blocks."),
         key("training.init_blocks", .ints, .list([.int(1)]), "Blocks loaded from training.init_from."),
         key("training.init_frozen", .bool, .bool(true), "Keep the loaded blocks frozen (else train them further)."),
+        key("training.recompute", .bool, .bool(false),
+            "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
         key("training.online_probe", .bool, .bool(true),
             "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
 

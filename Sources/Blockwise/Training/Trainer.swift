@@ -69,7 +69,8 @@ public final class Trainer {
         plan = try TrainingPlan(mode: mode, blocks: blocks, trainedBlock: config.int("training.trained_block"),
                                 lowerBatchNormTrains: config.bool("training.lower_bn_train"),
                                 loadedFrozen: config.bool("training.init_frozen") ? loaded : [])
-        step = BlockwiseStep(network: network, objectives: try ModelFactory.objectives(config, blocks: blocks))
+        step = BlockwiseStep(network: network, objectives: try ModelFactory.objectives(config, blocks: blocks),
+                             recompute: config.bool("training.recompute"))
         network.to(device: device)
 
         let scale = Double(config.int("data.batch_size")) / 256

@@ -38,7 +38,7 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
     }
 
     @Test func aStoppedRunResumesToTheSameWeightsAsAnUninterruptedOne() throws {
-        let overrides = ["model.noise=independent", "checkpoint.keep=1"]
+        let overrides = ["model.noise=independent", "checkpoint.keep=1", "training.recompute=true"]
         let straight = temporaryRun("straight")
         let interrupted = temporaryRun("interrupted")
         defer {
