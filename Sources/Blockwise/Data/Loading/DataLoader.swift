@@ -27,6 +27,9 @@ public struct LoadedBatch<Output: Sendable>: Sendable {
 public final class DataLoader<Output: Sendable>: @unchecked Sendable {
     public let plan: EpochPlan
     private let queue: BoundedQueue<Result<LoadedBatch<Output>, Error>>
+    private let finished: DispatchSemaphore
+    private let stopLock = NSLock()
+    private var joined = false
     /// The next batch `next()` will return.
     public private(set) var position: DataPosition
 
@@ -43,7 +46,10 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
         self.position = start
         let queue = BoundedQueue<Result<LoadedBatch<Output>, Error>>(capacity: prefetch)
         self.queue = queue
+        let finished = DispatchSemaphore(value: 0)
+        self.finished = finished
         let thread = Thread {
+            defer { finished.signal() }
             var at = start
             var shard = plan.shard(epoch: at.epoch)
             while !queue.isClosed {
@@ -64,7 +70,7 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { queue.close() }
+    deinit { stop() }
 
     /// The next batch; waits for the background thread when it is behind. A failure to read
     /// or prepare a batch is thrown here, and the loader stops.
@@ -82,8 +88,17 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Stops the background thread.
-    public func stop() { queue.close() }
+    /// Stops the background thread and waits for it to finish the batch it is on (at most one
+    /// batch's time), so no libtorch work outlives the loader — at process exit, libtorch's
+    /// own teardown would otherwise race with it.
+    public func stop() {
+        queue.close()
+        stopLock.lock()
+        defer { stopLock.unlock() }
+        guard !joined else { return }
+        finished.wait()
+        joined = true
+    }
 }
 
 extension DataLoader where Output == LabelledBatch {
