@@ -106,6 +106,25 @@ final class NumberedDataset: ImageDataset {
         _ = try loader.next()
     }
 
+    @Test func stopReturnsOnlyOnceTheBackgroundThreadHasFinished() throws {
+        final class Busy: @unchecked Sendable {
+            let lock = NSLock()
+            var preparing = false
+        }
+        let busy = Busy()
+        let plan = try EpochPlan(count: 100, batchSize: 10, seed: 1)
+        let loader = try DataLoader(dataset: NumberedDataset(count: 100), plan: plan, prefetch: 1) { batch, _ in
+            busy.lock.withLock { busy.preparing = true }
+            usleep(50_000)
+            busy.lock.withLock { busy.preparing = false }
+            return batch
+        }
+        _ = try loader.next()
+        loader.stop()
+        #expect(busy.lock.withLock { !busy.preparing })
+        loader.stop()  // a second stop returns at once
+    }
+
     @Test func aFailingBatchIsThrownByNextAndNothingHangs() throws {
         let plan = try EpochPlan(count: 30, batchSize: 10, seed: 0, shuffle: false)
         let loader = try DataLoader(dataset: NumberedDataset(count: 30, failAt: 25), plan: plan)
