@@ -68,9 +68,9 @@ struct Bench: ParsableCommand {
             let result = try TrainingBenchmark.run(config: resolved, name: config, steps: steps)
             if json { return try printJSON(result) }
             print(String(format: "%@ (%@, batch %d, %@, %d threads)", config, result.mode, result.batchSize, result.device, result.threads))
-            print(String(format: "  steps alone     %8.1f images/s   peak %7.0f MB (%.0f MB above the %.0f MB before the steps)",
+            print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                          result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
-            print(String(format: "  with data       %8.1f images/s   peak %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+            print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
         }
     }
 

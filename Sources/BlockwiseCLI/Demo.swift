@@ -28,7 +28,6 @@ struct Demo: ParsableCommand {
             try base.set("data.dataset=synthetic:shapes?size=28&count=12000")
         }
         for assignment in overrides { try base.set(assignment) }
-        StopSignal.install()
         let result = try MainJob(base: base, root: out, probeEpochs: probeEpochs).run { print($0) }
         print("\nLinear-probe top-1 accuracy on the test split, per block:\n")
         print(result.table)

@@ -54,6 +54,16 @@ import Testing
         #expect(records[1]["step"] as? Int == 2)
     }
 
+    @Test func rewindKeepsWholeRecordsUpToAStepAndDropsATornLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("{\"step\": 1}\n{\"step\": 2}\n{\"step\": 3}\n{\"step\": 4, \"lo".utf8).write(to: URL(fileURLWithPath: path))
+        try MetricsLog.rewind(path: path, throughStep: 2)
+        #expect(try MetricsLog.read(path: path).compactMap { $0["step"] as? Int } == [1, 2])
+        try MetricsLog(path: path).append(["step": 3])
+        #expect(try MetricsLog.read(path: path).compactMap { $0["step"] as? Int } == [1, 2, 3])
+    }
+
     @Test func aCorruptLineIsReportedWithItsLineNumber() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }

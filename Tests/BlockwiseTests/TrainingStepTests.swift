@@ -26,6 +26,8 @@ import Torch
         #expect(plan.phases[0].trainedBlocks == [1, 2])
         #expect(plan.phases[0].frozenBlocks == [0])
         #expect(throws: TrainingError.self) { try TrainingPlan(mode: .randomFrozen, blocks: 2, trainedBlock: 1, loadedFrozen: [0]) }
+        // Sequential: the loaded block's phase has nothing to do and is skipped.
+        #expect(try TrainingPlan(mode: .sequential, blocks: 3, loadedFrozen: [0]).phases.map(\.trainedBlocks) == [[1], [2]])
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
-/// without data loading, measured in one process on a throw-away run directory.
+/// without data loading, measured in one process on a throw-away run directory. Memory is the
+/// process's resident (host) memory: on a GPU it leaves out the device's own memory.
 public enum TrainingBenchmark {
     public struct Result: Codable, Sendable {
         public var config: String

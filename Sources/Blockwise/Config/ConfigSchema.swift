@@ -13,16 +13,15 @@ public enum ConfigSchema {
 
         // data
         key("data.dataset", .string, .string("fashion-mnist"),
-            "Dataset spec: fashion-mnist, mnist, cifar10[:DIR], cifar100[:DIR], stl10[:DIR], folder:DIR, synthetic:shapes."),
+            "Dataset spec: fashion-mnist, mnist, cifar10[:DIR], cifar100[:DIR], stl10[:DIR], folder:DIR[?skip-unreadable=true], synthetic:shapes; ?limit=N for a subset."),
         key("data.image_size", .int(min: 8), .int(32), "Side of the square training crops (32 CIFAR-like, 96 STL-10, 224 ImageNet)."),
         key("data.batch_size", .int(min: 2), .int(256), "Images per step over all processes (the paper: 2048)."),
-        key("data.drop_last", .bool, .bool(true), "Drop the last incomplete batch of each epoch."),
-        key("data.prefetch", .int(min: 0), .int(2), "Batches decoded and augmented ahead of training, in the background."),
+        key("data.prefetch", .int(min: 0), .int(2),
+            "Batches decoded and augmented ahead of training, in the background (the last incomplete batch of an epoch is dropped)."),
         key("data.augmentation", .choice(["barlow-twins", "none"]), .string("barlow-twins"),
             "Two-view augmentations: Barlow Twins' asymmetric pair, or none (identical views)."),
         key("data.adaptive_augmentation", .bool, .bool(false),
             "Per-block augmentations (paper App. A): colour jitter only at block 1, small crops added at block 2, all from block 3."),
-        key("data.skip_unreadable", .bool, .bool(false), "Image folders: skip unreadable images (and count them) instead of stopping."),
 
         // model
         key("model.arch", .choice(["resnet18", "resnet34", "resnet50"]), .string("resnet18"), "Backbone architecture."),
@@ -45,8 +44,8 @@ public enum ConfigSchema {
         key("model.noise_sigma", .double(min: 0), .double(0.25), "Standard deviation σ of the injected noise."),
 
         // objective
-        key("objective.name", .choice(["barlow-twins", "vicreg", "simclr", "cross-entropy"]), .string("barlow-twins"),
-            "Each block's learning rule; cross-entropy for the supervised modes."),
+        key("objective.name", .choice(["barlow-twins", "vicreg", "simclr"]), .string("barlow-twins"),
+            "Each block's self-supervised learning rule; the supervised modes use cross-entropy instead."),
         key("objective.lambda", .perBlock(min: 0), .double(0.0051), "Barlow Twins' off-diagonal weight λ, per block."),
         key("objective.invariance_target", .perBlock(min: 0), .double(1),
             "Barlow Twins' target of the diagonal, per block (App. A tries 0.6, 0.75, 0.9, 1.0)."),

@@ -26,6 +26,23 @@ public final class MetricsLog: @unchecked Sendable {
         handle.write(data + Data("\n".utf8))
     }
 
+    /// Keeps the whole records with `step` ≤ `step` and drops the rest (a resumed run logs those
+    /// steps again) along with any line a crash left torn. Rewritten atomically.
+    public static func rewind(path: String, throughStep step: Int) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let kept = data.split(separator: UInt8(ascii: "\n")).filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let recorded = object["step"] as? Int else { return false }
+            return recorded <= step
+        }
+        let text = kept.map { Data($0) + Data("\n".utf8) }.reduce(Data(), +)
+        do {
+            try text.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw RunError("cannot rewrite \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// Every record of a metrics file, in order.
     public static func read(path: String) throws -> [[String: Any]] {
         guard let data = FileManager.default.contents(atPath: path) else { throw RunError("cannot read \(path)") }

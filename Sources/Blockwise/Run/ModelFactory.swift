@@ -77,8 +77,6 @@ public enum ModelFactory {
                               covarianceWeight: config.double("objective.vicreg_covariance"))
             case "simclr":
                 return SimCLR(temperature: config.double("objective.temperature"))
-            case "cross-entropy":
-                return SupervisedCrossEntropy(labelSmoothing: config.double("objective.label_smoothing"))
             default:
                 return BarlowTwins(lambda: lambdas[k], invarianceTarget: targets[k], scale: config.double("objective.scale"))
             }

@@ -73,21 +73,21 @@ public enum Checkpoint {
             }
             return value
         }
-        func owned(_ prefix: String) -> [String: Tensor] {
-            Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.key.hasPrefix(prefix) }
-                .map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-        }
         return Contents(
             tensors: file.tensors,
             state: try decode("state", TrainingState.self),
-            optimizer: OptimizerState(tensors: owned("optimizer."), scalars: try decode("optimizer_scalars", [String: Double].self)),
-            probeOptimizer: OptimizerState(tensors: owned("probe_optimizer."),
+            optimizer: OptimizerState(tensors: owned(file.tensors, prefix: "optimizer."), scalars: try decode("optimizer_scalars", [String: Double].self)),
+            probeOptimizer: OptimizerState(tensors: owned(file.tensors, prefix: "probe_optimizer."),
                                            scalars: try decode("probe_optimizer_scalars", [String: Double].self)))
     }
 
     /// The tensors of one owner ("model.", "probe."), with the prefix removed.
     public static func tensors(_ contents: Contents, prefix: String) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: contents.tensors.filter { $0.key.hasPrefix(prefix) }
+        owned(contents.tensors, prefix: prefix)
+    }
+
+    private static func owned(_ tensors: [String: Tensor], prefix: String) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }
             .map { (String($0.key.dropFirst(prefix.count)), $0.value) })
     }
 

@@ -59,13 +59,17 @@ public final class Trainer {
         }
         let mode = try ModelFactory.trainingMode(config)
         let labelled = dataset.classCount > 0
-        if mode.isSupervised || config.string("objective.name") == "cross-entropy", !labelled {
+        if mode.isSupervised, !labelled {
             throw RunError("\(dataset.name) has no labels, which \(mode.rawValue) training with cross-entropy needs")
         }
         let initGenerator = Generator(seed: seed)
         network = try ModelFactory.network(config, classes: labelled ? dataset.classCount : nil, generator: initGenerator)
         let blocks = network.partition.count
-        let loaded = try Trainer.initialiseFromOtherRun(config, network: network)
+        let checkpoint = resume ? try Checkpoint.readLast(run: run) : nil
+        // A checkpoint holds every weight: the init-from source is only read for a new run.
+        let loaded = checkpoint == nil
+            ? try Trainer.initialiseFromOtherRun(config, network: network)
+            : Trainer.loadedBlocks(config)
         plan = try TrainingPlan(mode: mode, blocks: blocks, trainedBlock: config.int("training.trained_block"),
                                 lowerBatchNormTrains: config.bool("training.lower_bn_train"),
                                 loadedFrozen: config.bool("training.init_frozen") ? loaded : [])
@@ -94,13 +98,24 @@ public final class Trainer {
         }
         noiseGenerator = Generator(seed: seed &+ 2, device: device)
 
-        if resume, let checkpoint = try Checkpoint.readLast(run: run) {
+        if let checkpoint {
             try restore(checkpoint)
             log("resuming \(run.path) at step \(state.globalStep) (phase \(state.phase + 1), \(state.position))")
-        } else if !resume {
+        } else if resume {
+            log("\(run.path) has no checkpoint yet: starting it again from step 0")
+        }
+        if resume {
+            // Records logged after the checkpoint are logged again as training repeats them.
+            try MetricsLog.rewind(path: run.metricsPath, throughStep: state.globalStep)
+        } else {
             try run.create()
             try config.yaml().write(toFile: run.configPath, atomically: true, encoding: .utf8)
         }
+    }
+
+    /// The blocks (from 0) that training.init_from provides, without reading it.
+    static func loadedBlocks(_ config: Config) -> Set<Int> {
+        config.string("training.init_from").isEmpty ? [] : Set(config.ints("training.init_blocks").map { $0 - 1 })
     }
 
     /// Loads the blocks named in training.init_blocks from training.init_from (a run directory or
@@ -122,7 +137,11 @@ public final class Trainer {
             }
             let prefixed = Dictionary(uniqueKeysWithValues: owned.map { ("backbone." + $0.key, $0.value) })
             let result = try network.load(stateDict: prefixed, strict: false)
-            if !result.missing.filter({ name in stages.contains { name.hasPrefix("backbone.layer\($0).") } }).isEmpty {
+            let required = { (name: String) in
+                (stages.contains(1) && (name.hasPrefix("backbone.conv1.") || name.hasPrefix("backbone.bn1.")))
+                    || stages.contains { name.hasPrefix("backbone.layer\($0).") }
+            }
+            if !result.missing.filter(required).isEmpty {
                 throw RunError("\(path): block \(block) is incomplete: missing \(result.missing.prefix(3).joined(separator: ", "))")
             }
             loaded.insert(block - 1)
@@ -193,17 +212,19 @@ public final class Trainer {
                 progress.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
                                 fields: losses.enumerated().compactMap { k, l in l.map { ("b\(k + 1)", String(format: "%.3f", $0)) } })
                 if state.globalStep % config.int("log.every_steps") == 0 {
-                    try record(["kind": "step", "phase": state.phase, "epoch": state.position.epoch,
+                    try record(["kind": "step", "phase": state.phase, "epoch": batch.position.epoch,
                                 "step": state.globalStep, "lr": optimizer.parameterGroups[0].lr,
                                 "loss": losses.map { $0 as Any? ?? NSNull() }, "images_per_second": rate,
                                 "peak_memory_mb": ProcessMemory.peakMB()])
                 }
-                let everySteps = config.int("checkpoint.every_steps")
-                if everySteps > 0, state.globalStep % everySteps == 0 { try checkpoint() }
+                // An epoch ends before any checkpoint, so a checkpoint never holds a finished epoch's sums.
+                var checkpointed = false
                 if state.position.index == 0 {
-                    try finishEpoch(record: record, epochs: epochs)
+                    checkpointed = try finishEpoch(record: record, epochs: epochs)
                     progress = ProgressReporter(total: perEpoch, label: label(epoch: state.position.epoch, of: epochs))
                 }
+                let everySteps = config.int("checkpoint.every_steps")
+                if everySteps > 0, state.globalStep % everySteps == 0, !checkpointed { try checkpoint() }
             }
             state.phase += 1
             state.phaseStep = 0
@@ -227,7 +248,7 @@ public final class Trainer {
             guard value.isFinite else {
                 let last = FileManager.default.fileExists(atPath: run.checkpointsPath + "/last.safetensors")
                     ? run.checkpointsPath + "/last.safetensors" : "none yet"
-                throw TrainingError("the loss of block \(k + 1) is \(value) at step \(state.globalStep) (epoch \(state.position.epoch + 1)); last good checkpoint: \(last)")
+                throw TrainingError("the loss of block \(k + 1) is \(value) at step \(state.globalStep + 1) (epoch \(state.position.epoch + 1)); last good checkpoint: \(last)")
             }
             losses[k] = value
             if !state.lossSums.isEmpty {
@@ -287,7 +308,9 @@ public final class Trainer {
         state.probeSeen = Array(repeating: 0, count: n)
     }
 
-    private func finishEpoch(record: ([String: Any]) throws -> Void, epochs: Int) throws {
+    /// Logs and resets the epoch's means, saves the backbone, and writes the epoch's checkpoint
+    /// when one is due; returns whether it wrote one.
+    private func finishEpoch(record: ([String: Any]) throws -> Void, epochs: Int) throws -> Bool {
         let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) as Any : NSNull() }
         let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) as Any : NSNull() }
         try record(["kind": "epoch", "phase": state.phase, "epoch": state.position.epoch, "step": state.globalStep,
@@ -299,7 +322,9 @@ public final class Trainer {
         resetEpochSums()
         try network.backbone.save(safetensors: run.backbonePath)
         let every = config.int("checkpoint.every_epochs")
-        if every > 0, state.position.epoch % every == 0 { try checkpoint() }
+        guard every > 0, state.position.epoch % every == 0 else { return false }
+        try checkpoint()
+        return true
     }
 
     @discardableResult

@@ -71,8 +71,10 @@ public struct TrainingPlan: Equatable, Sendable {
             }
             phases = [phase([trainedBlock - 1], frozen: Array(0..<(trainedBlock - 1)), stop: true)]
         }
-        if phases.contains(where: { $0.trainedBlocks.isEmpty }) {
-            throw TrainingError("nothing left to train: every block of a phase is loaded and frozen (training.init_frozen)")
+        // A phase whose blocks are all loaded and frozen has nothing to do (sequential mode).
+        phases.removeAll { $0.trainedBlocks.isEmpty }
+        if phases.isEmpty {
+            throw TrainingError("nothing left to train: every trained block is loaded and frozen (training.init_frozen)")
         }
     }
 }

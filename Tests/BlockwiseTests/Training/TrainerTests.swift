@@ -66,6 +66,28 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         #expect(steps.compactMap { $0["step"] as? Int } == [1, 2, 3, 4, 5, 6])
     }
 
+    @Test func aRunResumedFromAStepCheckpointAtAnEpochsEndReportsTheSameEpochMeans() throws {
+        // Checkpoints by step only, every 3 steps = every epoch's end; stop in the second epoch.
+        let overrides = ["checkpoint.every_epochs=0", "checkpoint.every_steps=3"]
+        let straight = temporaryRun("straight")
+        let interrupted = temporaryRun("interrupted")
+        defer {
+            try? FileManager.default.removeItem(atPath: straight.path)
+            try? FileManager.default.removeItem(atPath: interrupted.path)
+        }
+        _ = try Trainer(config: try tinyConfig(overrides), run: straight, log: { _ in }).train()
+        var calls = 0
+        _ = try Trainer(config: try tinyConfig(overrides), run: interrupted, log: { _ in }).train { calls += 1; return calls == 6 }
+        // Steps 4 and 5 were logged after the checkpoint of step 3: the resume logs them again.
+        _ = try Trainer(config: Config(), run: interrupted, resume: true, log: { _ in }).train()
+        func epochLosses(_ run: RunDirectory) throws -> [[Double]] {
+            try MetricsLog.read(path: run.metricsPath).filter { $0["kind"] as? String == "epoch" }.map { $0["loss"] as! [Double] }
+        }
+        #expect(try epochLosses(interrupted) == epochLosses(straight))
+        let steps = try MetricsLog.read(path: interrupted.metricsPath).filter { $0["kind"] as? String == "step" }
+        #expect(steps.compactMap { $0["step"] as? Int } == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test func sequentialTrainingLeavesFrozenBlocksBitwiseUnchanged() throws {
         let run = temporaryRun("sequential")
         defer { try? FileManager.default.removeItem(atPath: run.path) }
