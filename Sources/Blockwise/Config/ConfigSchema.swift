@@ -31,7 +31,7 @@ public enum ConfigSchema {
         key("model.zero_init_residual", .bool, .bool(true),
             "Zero the last BN weight of each residual branch (torchvision's option, used by the reference code)."),
         key("model.partition", .string, .string("1,2,3,4"),
-            "Training blocks as contiguous groups of the four ResNet stages, e.g. 1+2,3,4 merges B1 and B2 (Fig. 7)."),
+            "Training blocks as contiguous groups of the four ResNet stages, e.g. 1+2,3,4 merges B1 and B2 (Fig. 7); end-to-end modes train the whole network as one block."),
         key("model.head", .choice(["gsp", "lsp", "cbe", "cbe-l2", "cbe-sqrt"]), .string("cbe"),
             "Pooling head of each block (§3.3): global spatial, local spatial, conv-based expansion + GSP, + L2 or square-root pooling."),
         key("model.head_dim", .int(min: 1), .int(512), "Output dimension of LSP and CbE heads (the paper: 2048)."),
