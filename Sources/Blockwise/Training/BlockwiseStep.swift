@@ -36,8 +36,7 @@ public struct BlockwiseStep {
         var hA = viewA
         var hB = viewB
         var pending: [Tensor] = []
-        let backbone = network.backbone
-        for (k, stages) in network.partition.blocks.enumerated() where k <= phase.lastBlock {
+        for k in network.partition.blocks.indices where k <= phase.lastBlock {
             if phase.stopGradient, k > 0 {
                 hA = hA.detach()
                 hB = hB.detach()
@@ -53,12 +52,8 @@ public struct BlockwiseStep {
                 continue
             }
             withGradMode(!frozen && isGradEnabled) {
-                hA = backbone.applyBlock(stages, hA)
-                hB = backbone.applyBlock(stages, hB)
-                if let noise = network.noise {
-                    hA = noise(hA, training: network.training, generator: generator)
-                    hB = noise(hB, training: network.training, generator: generator)
-                }
+                hA = forward(block: k, hA, generator: generator)
+                hB = forward(block: k, hB, generator: generator)
             }
             outputs[k] = (hA.detach(), hB.detach())
             guard trained else { continue }
