@@ -50,8 +50,7 @@ public struct MainJob {
                 _ = try Trainer(config: config, run: run, log: log).train()
             } else {
                 // The starting point of the trained runs: the same seed draws the same backbone.
-                try run.create()
-                try config.yaml().write(toFile: run.configPath, atomically: true, encoding: .utf8)
+                try run.create(config: config)
                 try ModelFactory.backbone(config, generator: Generator(seed: UInt64(config.int("run.seed"))))
                     .save(safetensors: run.backbonePath)
             }

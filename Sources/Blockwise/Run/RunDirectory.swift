@@ -33,6 +33,16 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// Starts a run here: the folders and the resolved config.yaml, every default written out.
+    public func create(config: Config) throws {
+        try create()
+        do {
+            try config.yaml().write(toFile: configPath, atomically: true, encoding: .utf8)
+        } catch {
+            throw RunError("cannot write \(configPath): \(error.localizedDescription)")
+        }
+    }
+
     /// Checks that this is a run directory: it has a config.yaml.
     public func requireExisting() throws {
         var isDirectory: ObjCBool = false

@@ -108,8 +108,7 @@ public final class Trainer {
             // Records logged after the checkpoint are logged again as training repeats them.
             try MetricsLog.rewind(path: run.metricsPath, throughStep: state.globalStep)
         } else {
-            try run.create()
-            try config.yaml().write(toFile: run.configPath, atomically: true, encoding: .utf8)
+            try run.create(config: config)
         }
     }
 

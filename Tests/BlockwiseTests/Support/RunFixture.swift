@@ -22,11 +22,10 @@ final class RunFixture {
     init(_ settings: [String] = RunFixture.tinySettings, name: String = "run", overrides: [String] = [],
          backbone: ResNet? = nil, seed: UInt64 = 0, writeBackbone: Bool = true) throws {
         run = RunDirectory(folder.path + "/" + name)
-        try run.create()
         var config = Config()
         for assignment in settings + ["run.name=\(name)"] + overrides { try config.set(assignment) }
         self.config = config
-        try config.yaml().write(toFile: run.configPath, atomically: true, encoding: .utf8)
+        try run.create(config: config)
         if writeBackbone {
             try (backbone ?? ModelFactory.backbone(config, generator: Generator(seed: seed))).save(safetensors: run.backbonePath)
         }

@@ -37,24 +37,33 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         #expect(backbone.stageChannels == [4, 8, 16, 32])
     }
 
-    @Test func aStoppedRunResumesToTheSameWeightsAsAnUninterruptedOne() throws {
-        let overrides = ["model.noise=independent", "checkpoint.keep=1", "training.recompute=true"]
+    /// Trains one run straight through and another stopped at the `stopAtCall`-th check and
+    /// resumed; the caller removes both run directories.
+    func straightAndResumed(_ overrides: [String], stopAtCall: Int) throws
+        -> (straight: RunDirectory, interrupted: RunDirectory, stopped: Trainer.Summary, resumed: Trainer.Summary)
+    {
         let straight = temporaryRun("straight")
         let interrupted = temporaryRun("interrupted")
+        _ = try Trainer(config: try tinyConfig(overrides), run: straight, log: { _ in }).train()
+        var calls = 0
+        let stopped = try Trainer(config: try tinyConfig(overrides), run: interrupted, log: { _ in }).train {
+            calls += 1
+            return calls == stopAtCall
+        }
+        let resumed = try Trainer(config: Config(), run: interrupted, resume: true, log: { _ in }).train()
+        return (straight, interrupted, stopped, resumed)
+    }
+
+    @Test func aStoppedRunResumesToTheSameWeightsAsAnUninterruptedOne() throws {
+        // Stopped mid-way through the second epoch.
+        let (straight, interrupted, stopped, resumed) = try straightAndResumed(
+            ["model.noise=independent", "checkpoint.keep=1", "training.recompute=true"], stopAtCall: 5)
         defer {
             try? FileManager.default.removeItem(atPath: straight.path)
             try? FileManager.default.removeItem(atPath: interrupted.path)
         }
-        _ = try Trainer(config: try tinyConfig(overrides), run: straight, log: { _ in }).train()
-
-        var calls = 0
-        let stopped = try Trainer(config: try tinyConfig(overrides), run: interrupted, log: { _ in }).train {
-            calls += 1
-            return calls == 5  // mid-way through the second epoch
-        }
         #expect(stopped.stoppedEarly)
         #expect(stopped.steps == 4)
-        let resumed = try Trainer(config: Config(), run: interrupted, resume: true, log: { _ in }).train()
         #expect(resumed.steps == 6)
 
         let a = try SafeTensors.read(contentsOf: straight.backbonePath)
@@ -68,18 +77,13 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
 
     @Test func aRunResumedFromAStepCheckpointAtAnEpochsEndReportsTheSameEpochMeans() throws {
         // Checkpoints by step only, every 3 steps = every epoch's end; stop in the second epoch.
-        let overrides = ["checkpoint.every_epochs=0", "checkpoint.every_steps=3"]
-        let straight = temporaryRun("straight")
-        let interrupted = temporaryRun("interrupted")
+        // Steps 4 and 5 were logged after the checkpoint of step 3: the resume logs them again.
+        let (straight, interrupted, _, _) = try straightAndResumed(
+            ["checkpoint.every_epochs=0", "checkpoint.every_steps=3"], stopAtCall: 6)
         defer {
             try? FileManager.default.removeItem(atPath: straight.path)
             try? FileManager.default.removeItem(atPath: interrupted.path)
         }
-        _ = try Trainer(config: try tinyConfig(overrides), run: straight, log: { _ in }).train()
-        var calls = 0
-        _ = try Trainer(config: try tinyConfig(overrides), run: interrupted, log: { _ in }).train { calls += 1; return calls == 6 }
-        // Steps 4 and 5 were logged after the checkpoint of step 3: the resume logs them again.
-        _ = try Trainer(config: Config(), run: interrupted, resume: true, log: { _ in }).train()
         func epochLosses(_ run: RunDirectory) throws -> [[Double]] {
             try MetricsLog.read(path: run.metricsPath).filter { $0["kind"] as? String == "epoch" }.map { $0["loss"] as! [Double] }
         }
