@@ -9,8 +9,8 @@ struct Analyze: ParsableCommand {
 
     /// The options of the analyses beyond those of every evaluation.
     struct AnalysisOptions: ParsableArguments {
-        @Option(name: .customLong("block"), help: "A block to analyse, 1-4 (repeatable; default: every block).")
-        var blocks: [Int] = []
+        @Option(help: "Blocks to analyse, e.g. 1,2,3,4 (default: every block).")
+        var blocks: String?
 
         @Option(help: "Dataset spec replacing the run's data.dataset, e.g. fashion-mnist or cifar10:/data/cifar.")
         var dataset: String?
@@ -19,11 +19,13 @@ struct Analyze: ParsableCommand {
         var seed: UInt64 = 0
 
         func validate() throws {
-            if !blocks.isEmpty { try validateBlocks(blocks, option: "--block") }
+            _ = try chosenBlocks()
         }
 
         /// The blocks named, or all four.
-        var chosenBlocks: [Int] { blocks.isEmpty ? Array(FeatureExtractor.blockRange) : blocks }
+        func chosenBlocks() throws -> [Int] {
+            try blocks.map { try parseBlocks($0, option: "--blocks") } ?? Array(FeatureExtractor.blockRange)
+        }
 
         /// The dataset named, or nil for the run's.
         func data() throws -> DatasetSpec? { try dataset.map { try DatasetSpec(parsing: $0) } }
@@ -45,7 +47,7 @@ struct Analyze: ParsableCommand {
 
         func run() throws {
             let evaluation = try options.open()
-            let result = try CorrelationAnalysis.run(evaluation, data: analysis.data(), blocks: analysis.chosenBlocks,
+            let result = try CorrelationAnalysis.run(evaluation, data: analysis.data(), blocks: try analysis.chosenBlocks(),
                                                      seed: analysis.seed, limit: limit)
             print("block   on-diagonal mean  median    off-diagonal mean  median")
             for block in result.blocks {
@@ -87,7 +89,7 @@ struct Analyze: ParsableCommand {
             let chosen = corruptions.isEmpty ? Corruption.allCases : corruptions.compactMap(Corruption.init(rawValue:))
             let robustness = RobustnessEvaluation(corruptions: chosen, seed: analysis.seed, trainLimit: trainLimit,
                                                   testLimit: testLimit)
-            let result = try robustness.run(evaluation, data: analysis.data(), blocks: analysis.chosenBlocks) { print($0) }
+            let result = try robustness.run(evaluation, data: analysis.data(), blocks: try analysis.chosenBlocks()) { print($0) }
             print("block   clean error   mean corruption error")
             for block in result.blocks {
                 print(String(format: "B%-6d %11.4f %23.4f", block.block, block.cleanError, block.meanError))

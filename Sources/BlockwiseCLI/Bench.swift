@@ -17,8 +17,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Time pretraining steps of a configuration file.")
     var config: String?
 
-    @Option(name: .customLong("set"), help: "Override one key of --config: path=value (repeatable).")
-    var overrides: [String] = []
+    @OptionGroup var overrides: ConfigOverrides
 
     @Option(help: "Steps (or batches) per measurement.")
     var steps = 10
@@ -32,6 +31,9 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard ops != (data != nil || config != nil) else {
             throw ValidationError("choose what to measure: --ops, --data SPEC, --config FILE, or --data SPEC --config FILE (data against the step)")
+        }
+        if config == nil, !overrides.assignments.isEmpty {
+            throw ValidationError("--set overrides keys of --config FILE: give the configuration they change")
         }
         guard steps > 0, iterations > 0 else { throw ValidationError("--steps and --iterations must be positive") }
     }
@@ -75,9 +77,7 @@ struct Bench: ParsableCommand {
     }
 
     private func resolved(_ file: String) throws -> Config {
-        var config = try Config(contentsOf: file)
-        for assignment in overrides { try config.set(assignment) }
-        return config
+        try overrides.resolve(file: file)
     }
 
     private func printJSON<T: Encodable>(_ value: T) throws {

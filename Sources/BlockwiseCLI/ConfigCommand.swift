@@ -12,7 +12,11 @@ struct ConfigCommand: ParsableCommand {
 
         func run() {
             for key in ConfigSchema.keys {
-                print("\(key.path) = \(key.defaultValue)  (\(key.expected))\n    \(key.doc)")
+                print("\(key.path) = \(key.defaultText)  (\(key.expected))\n    \(key.doc)")
+                for choice in key.choices { print("      \(choice.name): \(choice.summary)") }
+            }
+            for (old, new) in ConfigSchema.renamed.sorted(by: { $0.key < $1.key }) {
+                print("\(old): renamed \(new), still read")
             }
         }
     }
@@ -23,13 +27,10 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "A YAML configuration file (defaults only when left out).")
         var file: String?
 
-        @Option(name: .customLong("set"), help: "Override one key: path=value (repeatable).")
-        var overrides: [String] = []
+        @OptionGroup var overrides: ConfigOverrides
 
         func run() throws {
-            var config = try file.map { try Config(contentsOf: $0) } ?? Config()
-            for assignment in overrides { try config.set(assignment) }
-            print(config.yaml(), terminator: "")
+            print(try overrides.resolve(file: file).yaml(), terminator: "")
         }
     }
 }

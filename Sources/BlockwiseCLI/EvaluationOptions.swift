@@ -32,20 +32,15 @@ struct EvaluationOptions: ParsableArguments {
     }
 }
 
-/// "1,2,3,4" → [1, 2, 3, 4], checked against the backbone's blocks.
+/// "1,2,3,4" → [1, 2, 3, 4] (the syntax of block lists everywhere, `BlockList`), checked
+/// against the backbone's blocks (its four stages).
 func parseBlocks(_ text: String, option: String) throws -> [Int] {
-    let blocks = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !blocks.isEmpty, blocks.allSatisfy({ $0 != nil }) else {
-        throw ValidationError("\(option) \(text): expected block numbers separated by commas, e.g. 1,2,3,4")
-    }
-    try validateBlocks(blocks.map { $0! }, option: option)
-    return blocks.map { $0! }
-}
-
-/// Checks block numbers against the backbone's blocks (its four stages).
-func validateBlocks(_ blocks: [Int], option: String) throws {
     do {
+        let blocks = try BlockList.parse(text)
         try FeatureExtractor.validate(blocks: blocks)
+        return blocks
+    } catch let error as BlockListError {
+        throw ValidationError("\(option) \(text): \(error)")
     } catch let error as RunError {
         throw ValidationError("\(option): \(error)")
     }

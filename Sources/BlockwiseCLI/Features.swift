@@ -25,7 +25,7 @@ struct Features: ParsableCommand {
 
     func run() throws {
         let evaluation = try options.open()
-        let dataset = try data.map { try DatasetSpec(parsing: $0) } ?? evaluation.trainingDataset()
+        let dataset = try data.map { try DatasetSpec(parsing: $0) } ?? evaluation.trainingDataset
         let set = try evaluation.writeFeatures(data: dataset, split: split, block: block, to: out)
         print("wrote \(out): \(set.count) embeddings of dimension \(set.dimension) (\(dataset)/\(split.rawValue), block \(block))")
     }

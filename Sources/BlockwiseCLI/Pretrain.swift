@@ -9,8 +9,7 @@ struct Pretrain: ParsableCommand {
     @Argument(help: "A YAML configuration (see `blockwise config keys`); defaults only when left out.")
     var config: String?
 
-    @Option(name: .customLong("set"), help: "Override one key: path=value (repeatable).")
-    var overrides: [String] = []
+    @OptionGroup var overrides: ConfigOverrides
 
     @Option(help: "The run directory (default: runs/<run.name>).")
     var out: String?
@@ -19,17 +18,21 @@ struct Pretrain: ParsableCommand {
     var resume: String?
 
     func validate() throws {
-        if resume != nil, config != nil || !overrides.isEmpty || out != nil {
+        if resume != nil, config != nil || !overrides.assignments.isEmpty || out != nil {
             throw ValidationError("--resume continues a run with its own config.yaml: give no config, --set or --out with it")
         }
     }
 
     func run() throws {
-        var resolved = try config.map { try Config(contentsOf: $0) } ?? Config()
-        for assignment in overrides { try resolved.set(assignment) }
-        let directory = RunDirectory(resume ?? out ?? "runs/\(resolved.string("run.name"))")
         StopSignal.install()
-        let trainer = try Trainer(config: resolved, run: directory, resume: resume != nil)
+        let trainer: Trainer
+        if let resume {
+            trainer = try Trainer.resume(run: RunDirectory(resume))
+        } else {
+            let resolved = try overrides.resolve(file: config)
+            trainer = try Trainer(config: resolved, run: RunDirectory(out ?? "runs/\(resolved.run.name)"))
+        }
+        let directory = trainer.run
         let summary = try trainer.train { StopSignal.requested }
         if summary.stoppedEarly { throw ExitCode(130) }
         print("finished \(summary.steps) steps; backbone: \(directory.backbonePath)")

@@ -63,19 +63,44 @@ private func fixtureLines(_ name: String) throws -> [String] {
         }
     }
 
-    @Test func blockOutputsFollowThePartition() throws {
-        let model = ResNet(.resnet18, stem: .small, width: 0.25)
-        let outputs = model.blockOutputs(Tensor.randn([2, 3, 16, 16]), partition: try BlockPartition(parsing: "1+2,3,4"),
-                                         stopGradient: true)
-        #expect(outputs.map(\.shape) == [[2, 32, 8, 8], [2, 64, 4, 4], [2, 128, 2, 2]])
+    @Test func blocksFollowThePartition() throws {
+        let network = try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.25),
+                                           partition: try BlockPartition(parsing: "1+2,3,4"), head: .init(kind: .globalSpatial))
+        var h = Tensor.randn([2, 3, 16, 16])
+        var shapes: [[Int]] = []
+        for k in 0..<3 {
+            h = network.forward(block: k, h)
+            shapes.append(h.shape)
+        }
+        #expect(shapes == [[2, 32, 8, 8], [2, 64, 4, 4], [2, 128, 2, 2]])
+        #expect(network.backbone.channels(of: network.partition) == [32, 64, 128])
     }
 
     @Test func mergedBlocksGiveTheSameFeaturesAsTheWholeNetwork() throws {
         let model = ResNet(.resnet18, stem: .small, width: 0.25, generator: Generator(seed: 1))
         model.eval()
         let x = Tensor.randn([2, 3, 16, 16], generator: Generator(seed: 2))
-        let perStage = model.blockOutputs(x, partition: .perStage, stopGradient: true).last!
-        #expect(perStage.allClose(model(x), atol: 1e-6))
+        let blockByBlock = [[1, 2], [3], [4]].reduce(x) { model.forward(stages: $1, $0) }
+        #expect(blockByBlock.allClose(model(x), atol: 1e-6))
+    }
+
+    @Test func stageOneHoldsTheStemByModuleAndByName() throws {
+        #expect(ResNet.stage(ofParameter: "conv1.weight") == 1)
+        #expect(ResNet.stage(ofParameter: "bn1.running_mean") == 1)
+        #expect(ResNet.stage(ofParameter: "layer1.0.conv1.weight") == 1)
+        #expect(ResNet.stage(ofParameter: "layer3.1.downsample.1.bias") == 3)
+        #expect(ResNet.stage(ofParameter: "fc.weight") == nil)
+        #expect(ResNet.stage(ofParameter: "layer10.weight") == nil)
+        let model = ResNet(.resnet18, stem: .imagenet, width: 0.25)
+        // A stage's modules hold exactly the tensors its names say.
+        for stage in ResNet.stageNumbers {
+            let held = model.modules(ofStage: stage).flatMap { $0.orderedStateDict().filter { !$0.name.contains(".") } }
+            let named = model.orderedStateDict().filter { ResNet.stage(ofParameter: $0.name) == stage }
+            #expect(held.count == named.count && named.count > 0, "stage \(stage)")
+            #expect(held.map(\.tensor.count).reduce(0, +) == named.map(\.tensor.count).reduce(0, +), "stage \(stage)")
+        }
+        #expect(model.orderedStateDict().allSatisfy { ResNet.stage(ofParameter: $0.name) != nil })
+        #expect(model.modules(ofStage: 1).contains { $0 === model.conv1 } && !model.modules(ofStage: 2).contains { $0 === model.bn1 })
     }
 }
 
@@ -86,7 +111,7 @@ private func fixtureLines(_ name: String) throws -> [String] {
     func everyHeadGivesItsDimensionAtEveryBlockOfEveryDepth(_ kind: PoolingKind) throws {
         for arch in [ResNet.Architecture.resnet18, .resnet50] {
             let backbone = ResNet(arch, stem: .small, width: 0.125)
-            let outputs = backbone.blockOutputs(Tensor.randn([2, 3, 16, 16]), partition: .perStage, stopGradient: true)
+            let outputs = backbone.stageOutputs(Tensor.randn([2, 3, 16, 16]), through: 4)
             let dimension = backbone.stageChannels.last!
             for (output, channels) in zip(outputs, backbone.stageChannels) {
                 let head = try PoolingHead(kind, inputChannels: channels, outputDimension: dimension)
@@ -138,26 +163,36 @@ private func fixtureLines(_ name: String) throws -> [String] {
 
 @Suite struct ProjectorTests {
     @Test func buildsLinearBatchNormReLUBetweenLayersAndAPlainLinearLast() throws {
-        let projector = try Projector(inputDimension: 16, spec: "32-32-8")
+        let projector = Projector(inputDimension: 16, layerSizes: [32, 32, 8])
         #expect(projector.orderedStateDict().map(\.name).filter { $0.hasSuffix("weight") }
             == ["layers.0.weight", "layers.1.weight", "layers.3.weight", "layers.4.weight", "layers.6.weight"])
         #expect(!projector.orderedStateDict().contains { $0.name.hasSuffix("bias") && $0.name.contains("layers.6") })
         #expect(projector(Tensor.randn([4, 16])).shape == [4, 8])
     }
 
-    @Test func anEmptySpecIsTheIdentityAndABadSpecIsRejected() throws {
+    @Test func noLayersIsTheIdentity() throws {
         let x = Tensor.randn([3, 5])
-        #expect(try Projector(inputDimension: 5, spec: "")(x).equal(x))
-        #expect(throws: PartitionError.self) { try Projector(inputDimension: 5, spec: "64-x") }
-        #expect(throws: PartitionError.self) { try Projector(inputDimension: 5, spec: "64--8") }
+        #expect(Projector(inputDimension: 5, layerSizes: [])(x).equal(x))
     }
 }
 
+/// Gradient isolation, checked on the path training runs: `BlockwiseStep` under a phase
+/// of the trainer's plan, with noise, both views, and with and without recomputation.
 @Suite struct GradientIsolationTests {
+    /// A loss with zero gradient everywhere: it lets one block's loss be seen alone while
+    /// every block of the phase trains.
+    struct Silent: Objective {
+        func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor { (zA.sum() + zB.sum()) * 0 }
+    }
+
+    struct Square: Objective {
+        func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor { zA.square().sum() + zB.square().sum() }
+    }
+
     func network(_ partition: BlockPartition) throws -> BlockwiseNetwork {
         try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
                              partition: partition,
-                             head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+                             head: .init(kind: .convExpansion, dimension: 32, projector: [32, 16]),
                              noise: NoiseInjection(sigma: 0.25), generator: Generator(seed: 1))
     }
 
@@ -166,38 +201,41 @@ private func fixtureLines(_ name: String) throws -> [String] {
         Set(net.namedParameters().compactMap { name, p in (p.grad?.abs().sum().item() ?? 0) > 0 ? name : nil })
     }
 
-    /// The parameters of block `k`: its stages (and the stem for stage 1), head and projector.
+    /// The parameters of block `k`: its stages, head and projector.
     func owned(by k: Int, _ net: BlockwiseNetwork) -> (String) -> Bool {
         let stages = net.partition.blocks[k]
         return { name in
             if name.hasPrefix("heads.\(k).") || name.hasPrefix("projectors.\(k).") { return true }
-            if stages.contains(1), name.hasPrefix("backbone.conv1.") || name.hasPrefix("backbone.bn1.") { return true }
-            return stages.contains { name.hasPrefix("backbone.layer\($0).") }
+            guard name.hasPrefix("backbone.") else { return false }
+            return ResNet.stage(ofParameter: String(name.dropFirst("backbone.".count))).map { stages.contains($0) } ?? false
         }
     }
 
-    @Test(arguments: ["1,2,3,4", "1+2,3,4"])
-    func eachBlockLossReachesOnlyItsOwnBlockHeadAndProjector(_ spec: String) throws {
+    @Test(arguments: ["1,2,3,4", "1+2,3,4"], [false, true])
+    func eachBlockLossReachesOnlyItsOwnBlockHeadAndProjector(_ spec: String, recompute: Bool) throws {
         let net = try network(try BlockPartition(parsing: spec))
+        let phase = try TrainingPlan(mode: .simultaneous, blocks: net.partition.count).phases[0]
         let x = Tensor.randn([4, 3, 16, 16], generator: Generator(seed: 2))
         for k in 0..<net.partition.count {
             for p in net.parameters() { p.grad = nil }
-            let outputs = net(x, stopGradient: true, generator: Generator(seed: 3))
-            outputs[k].embedding.square().sum().backward()
+            let objectives: [any Objective] = net.partition.blocks.indices.map { $0 == k ? Square() as any Objective : Silent() }
+            let step = BlockwiseStep(network: net, objectives: objectives, recompute: recompute)
+            let result = step.run(x, x.flip([3]), labels: nil, phase: phase, generator: Generator(seed: 3))
+            #expect(result.losses.count == net.partition.count)
             let names = touched(net)
             let isOwned = owned(by: k, net)
             #expect(!names.isEmpty)
             #expect(names.allSatisfy(isOwned), "block \(k) leaked into \(names.filter { !isOwned($0) }.sorted().prefix(3))")
-            for (name, p) in net.namedParameters() where !isOwned(name) {
-                #expect(p.grad == nil || p.grad!.abs().sum().item() == 0, "\(name)")
-            }
+            #expect(net.namedParameters().filter { isOwned($0.name) }.contains { names.contains($0.name) })
         }
     }
 
     @Test func withoutStopGradientTheLastLossReachesTheFirstBlock() throws {
         let net = try network(.perStage)
-        let outputs = net(Tensor.randn([4, 3, 16, 16]), stopGradient: false)
-        outputs.last!.embedding.square().sum().backward()
+        let phase = TrainingPhase(trainedBlocks: [3], frozenBlocks: [], stopGradient: false, frozenBatchNormTrains: false)
+        let step = BlockwiseStep(network: net, objectives: Array(repeating: Square(), count: 4))
+        let x = Tensor.randn([4, 3, 16, 16])
+        _ = step.run(x, x, labels: nil, phase: phase)
         #expect(touched(net).contains("backbone.conv1.weight"))
     }
 }

@@ -35,7 +35,7 @@ import Torch
     func step(_ partition: BlockPartition = .perStage, objective: any Objective = BarlowTwins()) throws -> BlockwiseStep {
         let network = try BlockwiseNetwork(
             backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
-            partition: partition, head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+            partition: partition, head: .init(kind: .convExpansion, dimension: 32, projector: [32, 16]),
             generator: Generator(seed: 1))
         return BlockwiseStep(network: network, objectives: Array(repeating: objective, count: partition.count))
     }
@@ -92,7 +92,7 @@ import Torch
         func make() throws -> BlockwiseNetwork {
             try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
                                  partition: try BlockPartition(parsing: spec),
-                                 head: .init(kind: .convExpansion, dimension: 32, projector: "32-16"),
+                                 head: .init(kind: .convExpansion, dimension: 32, projector: [32, 16]),
                                  noise: NoiseInjection(sigma: 0.25), generator: Generator(seed: 1))
         }
         let plain = try make()
@@ -115,7 +115,7 @@ import Torch
     @Test func supervisedBlockwiseUsesTheLabels() throws {
         let network = try BlockwiseNetwork(
             backbone: ResNet(.resnet18, stem: .small, width: 0.125), partition: .perStage,
-            head: .init(kind: .globalSpatial, projector: "16-10"))
+            head: .init(kind: .globalSpatial, projector: [16, 10]))
         let s = BlockwiseStep(network: network, objectives: Array(repeating: SupervisedCrossEntropy(), count: 4))
         let labels = Tensor.randint(0, 10, [8], generator: Generator(seed: 4))
         let result = s.run(a, b, labels: labels, phase: try TrainingPlan(mode: .supervisedBlockwise, blocks: 4).phases[0])

@@ -1,192 +1,173 @@
-import Foundation
-import Yams
+import Torch
 
-/// A complete, checked configuration: every key of `ConfigSchema` with a valid value.
+/// A run's configuration, typed: one section per part of the system, each field a checked
+/// value of its own type. It is decoded once, from the defaults below, then a YAML file, then
+/// `--set path=value` overrides (`Config+Decoding.swift`); `ConfigSchema` names and documents
+/// every field under its dotted key path. Nothing after the decoder reads a string key.
 ///
-/// Built from the defaults, then a YAML file, then `--set path=value` overrides; each
-/// unknown key or bad value is rejected with its key path, what was expected and, for a
-/// misspelt key, the nearest valid one.
+/// The defaults follow the paper's method (simultaneous blockwise Barlow Twins, CbE 1×1 + GSP,
+/// LARS with warm-up and cosine decay) at a size a laptop CPU trains.
 public struct Config: Equatable, Sendable {
-    public private(set) var values: [String: ConfigValue]
+    public var run = RunSection()
+    public var data = DataSection()
+    public var model = ModelSection()
+    public var objective = ObjectiveSection()
+    public var training = TrainingSection()
+    public var optimizer = OptimizerSection()
+    public var schedule = ScheduleSection()
+    public var checkpoint = CheckpointSection()
+    public var log = LogSection()
 
     /// The defaults of every key.
-    public init() {
-        values = Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { ($0.path, $0.defaultValue) })
+    public init() {}
+
+    public struct RunSection: Equatable, Sendable {
+        public var name = "run"
+        public var seed = 0
+        public var device = DeviceRequest.auto
+        /// 0: every core of the process.
+        public var threads = 0
     }
 
-    /// Defaults overridden by the YAML file at `path`.
-    public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(source: path, message: "cannot read the file (missing or not readable)")
-        }
-        try self.init(yaml: String(decoding: data, as: UTF8.self), source: path)
+    public struct DataSection: Equatable, Sendable {
+        public var dataset = DatasetSpec.defaultReal
+        public var imageSize = 32
+        /// Images per step over all processes.
+        public var batchSize = 256
+        public var prefetch = 2
+        public var augmentation = AugmentationRecipe.barlowTwins
+        public var adaptiveAugmentation = false
     }
 
-    /// Defaults overridden by YAML text; `source` names it in errors.
-    public init(yaml: String, source: String = "<config>") throws {
-        self.init()
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(source: source, message: "not valid YAML: \(error)")
-        }
-        guard let node else { return }
-        guard case .mapping(let root) = node else {
-            throw ConfigError(source: source, message: "expected a mapping of sections (run:, data:, model:, …) at the top")
-        }
-        try merge(root, prefix: "", source: source)
+    public struct ModelSection: Equatable, Sendable {
+        public var architecture = ResNet.Architecture.resnet18
+        public var stem = ResNet.Stem.small
+        public var width = 1.0
+        public var zeroInitResidual = true
+        public var partition = BlockPartition.perStage
+        public var head = PoolingKind.convExpansion
+        public var headDimension = 512
+        public var headKernel = 1
+        public var headGroups = 1
+        /// Projector layer sizes after the head; empty: no projector.
+        public var projector = [2048, 2048, 2048]
+        /// nil: no noise.
+        public var noise: NoiseInjection.Kind? = nil
+        public var noiseSigma = 0.25
     }
 
-    private mutating func merge(_ mapping: Node.Mapping, prefix: String, source: String) throws {
-        for (keyNode, valueNode) in mapping {
-            let name = keyNode.string ?? "\(keyNode)"
-            let path = prefix.isEmpty ? name : prefix + "." + name
-            let at = keyNode.mark.map { "\(source):\($0.line)" } ?? source
-            if case .mapping(let inner) = valueNode {
-                guard ConfigSchema.keys.contains(where: { $0.path.hasPrefix(path + ".") }) else {
-                    throw ConfigError.unknownKey(path, source: at)
-                }
-                try merge(inner, prefix: path, source: source)
-                continue
-            }
-            if ConfigSchema.keys.contains(where: { $0.path.hasPrefix(path + ".") }) {
-                throw ConfigError(source: at, message: "\(path): expected a mapping of its keys (\(path).…), got \"\(valueNode.string ?? "\(valueNode)")\"")
-            }
-            guard let key = ConfigSchema.byPath[path] else { throw ConfigError.unknownKey(path, source: at) }
-            let value: ConfigValue?
-            let shown: String
-            switch valueNode {
-            case .scalar(let scalar):
-                value = key.parse(scalar.string)
-                shown = scalar.string
-            case .sequence(let items):
-                let texts = items.map { $0.string ?? "\($0)" }
-                value = key.parse(items: texts)
-                shown = "[" + texts.joined(separator: ", ") + "]"
-            default:
-                value = nil
-                shown = "\(valueNode)"
-            }
-            guard let value else { throw ConfigError.badValue(key, shown, source: at) }
-            values[path] = value
-        }
+    public struct ObjectiveSection: Equatable, Sendable {
+        public var name = ObjectiveKind.barlowTwins
+        public var lambda = PerBlock.all(0.0051)
+        public var invarianceTarget = PerBlock.all(1)
+        public var scale = 1.0
+        public var temperature = 0.1
+        public var vicregInvariance = 25.0
+        public var vicregVariance = 25.0
+        public var vicregCovariance = 1.0
+        public var labelSmoothing = 0.0
     }
 
-    /// Applies one `path=value` override (the CLI's `--set`).
-    public mutating func set(_ assignment: String) throws {
-        guard let equals = assignment.firstIndex(of: "=") else {
-            throw ConfigError(source: "--set", message: "expected path=value, got \"\(assignment)\"")
-        }
-        let path = String(assignment[..<equals]).trimmingCharacters(in: .whitespaces)
-        let text = String(assignment[assignment.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
-        guard let key = ConfigSchema.byPath[path] else { throw ConfigError.unknownKey(path, source: "--set") }
-        guard let value = key.parse(text) else { throw ConfigError.badValue(key, text, source: "--set") }
-        values[path] = value
+    public struct TrainingSection: Equatable, Sendable {
+        public var mode = TrainingMode.simultaneous
+        public var epochs = 10
+        /// random-frozen mode: the block (from 1) that trains.
+        public var trainedBlock = 4
+        public var lowerBatchNormTrains = false
+        /// A run directory or backbone .safetensors; nil: a random start.
+        public var initFrom: String? = nil
+        /// Blocks (from 1) loaded from `initFrom`.
+        public var initBlocks = [1]
+        public var initFrozen = true
+        public var recompute = false
+        public var onlineProbe = true
     }
 
-    /// The resolved configuration as YAML, every key written out, each with its documentation.
-    public func yaml() -> String {
-        var lines: [String] = []
-        var section = ""
-        for key in ConfigSchema.keys {
-            let parts = key.path.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts[0] != section {
-                section = parts[0]
-                lines.append(lines.isEmpty ? "\(section):" : "\n\(section):")
-            }
-            lines.append("  # \(key.doc)")
-            lines.append("  \(parts[1]): \(values[key.path]!.yaml)")
-        }
-        return lines.joined(separator: "\n") + "\n"
+    public struct OptimizerSection: Equatable, Sendable {
+        public var name = OptimizerKind.lars
+        /// Base rates, scaled by batch / 256.
+        public var lrWeights = 0.2
+        public var lrBiases = 0.0048
+        public var weightDecay = 1e-6
+        public var momentum = 0.9
+        public var eta = 0.001
     }
 
-    // Typed access; the schema guarantees each key exists with its kind's type.
-
-    public func string(_ path: String) -> String {
-        guard case .string(let v) = value(path) else { preconditionFailure("\(path) is not a string key") }
-        return v
+    public struct ScheduleSection: Equatable, Sendable {
+        public var name = ScheduleKind.warmupCosine
+        public var warmupEpochs = 1.0
+        public var finalLRFactor = 0.001
     }
 
-    public func int(_ path: String) -> Int {
-        guard case .int(let v) = value(path) else { preconditionFailure("\(path) is not an integer key") }
-        return v
+    public struct CheckpointSection: Equatable, Sendable {
+        public var everyEpochs = 1
+        public var everySteps = 0
+        public var keep = 2
     }
 
-    public func double(_ path: String) -> Double {
-        switch value(path) {
-        case .double(let v): return v
-        case .int(let v): return Double(v)
-        default: preconditionFailure("\(path) is not a number key")
-        }
+    public struct LogSection: Equatable, Sendable {
+        public var everySteps = 10
     }
 
-    public func bool(_ path: String) -> Bool {
-        guard case .bool(let v) = value(path) else { preconditionFailure("\(path) is not a boolean key") }
-        return v
-    }
-
-    public func ints(_ path: String) -> [Int] {
-        guard case .list(let items) = value(path) else { preconditionFailure("\(path) is not a list key") }
-        return items.map { if case .int(let v) = $0 { return v } else { preconditionFailure("\(path) holds a non-integer") } }
-    }
-
-    /// A per-block number for each of `blocks` blocks; a list must have exactly one per block.
-    public func perBlock(_ path: String, blocks: Int) throws -> [Double] {
-        switch value(path) {
-        case .double(let v): return Array(repeating: v, count: blocks)
-        case .int(let v): return Array(repeating: Double(v), count: blocks)
-        case .list(let items):
-            guard items.count == blocks else {
-                throw ConfigError(source: path, message: "has \(items.count) values but the partition has \(blocks) blocks")
-            }
-            return items.map { if case .double(let v) = $0 { return v } else { return 0 } }
-        default: preconditionFailure("\(path) is not a per-block key")
-        }
-    }
-
-    private func value(_ path: String) -> ConfigValue {
-        guard let v = values[path] else { preconditionFailure("no configuration key \(path)") }
-        return v
+    /// The partition training uses: end-to-end modes see the whole network as one block.
+    public var trainingPartition: BlockPartition {
+        training.mode.isEndToEnd ? .whole : model.partition
     }
 }
 
-/// A configuration problem, saying where and what to change.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public var source: String
-    public var message: String
+/// `run.device`: a device, or `auto`, chosen where the run starts (the first CUDA device if
+/// any, else the CPU), so a resolved configuration moves between machines.
+public enum DeviceRequest: Equatable, Sendable, CustomStringConvertible {
+    case auto
+    case device(Device)
 
-    public var description: String { "\(source): \(message)" }
-
-    static func unknownKey(_ path: String, source: String) -> ConfigError {
-        var message = "unknown key \"\(path)\""
-        if let near = nearestKey(to: path) { message += "; did you mean \"\(near)\"?" }
-        return ConfigError(source: source, message: message)
-    }
-
-    static func badValue(_ key: ConfigKey, _ shown: String, source: String) -> ConfigError {
-        ConfigError(source: source, message: "\(key.path): expected \(key.expected), got \"\(shown)\"")
-    }
-
-    /// The valid key (or section) closest in edit distance, if close enough to be a typo.
-    static func nearestKey(to path: String) -> String? {
-        let sections = Set(ConfigSchema.keys.map { String($0.path.split(separator: ".")[0]) })
-        let candidates = ConfigSchema.keys.map(\.path) + sections
-        let scored = candidates.map { ($0, editDistance($0, path)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, path.count / 3) else { return nil }
-        return best
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(1, b.count) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
+    public init?(_ text: String) {
+        if text == "auto" {
+            self = .auto
+        } else if let device = Device(text), text != "best" {
+            self = .device(device)
+        } else {
+            return nil
         }
-        return a.isEmpty ? b.count : previous[b.count]
+    }
+
+    /// The device on this machine.
+    public var resolved: Device {
+        switch self {
+        case .auto: return .best
+        case .device(let device): return device
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .device(let device): return device.description
+        }
+    }
+}
+
+/// A number for every block: one for all, or a list with one per block.
+public enum PerBlock: Equatable, Sendable, CustomStringConvertible {
+    case all(Double)
+    case each([Double])
+
+    /// One value per block of a partition of `blocks` blocks; `key` names the setting in errors.
+    public func values(blocks: Int, key: String) throws -> [Double] {
+        switch self {
+        case .all(let value): return Array(repeating: value, count: blocks)
+        case .each(let values):
+            guard values.count == blocks else {
+                throw ConfigError(source: key, message: "has \(values.count) values but the partition has \(blocks) blocks")
+            }
+            return values
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .all(let value): return ConfigText.number(value)
+        case .each(let values): return "[" + values.map(ConfigText.number).joined(separator: ", ") + "]"
+        }
     }
 }

@@ -1,103 +1,134 @@
-/// Every configuration key of a run, documented in this one place. `blockwise config keys`
-/// prints this table; the resolved configuration of a run (RUN/config.yaml) holds every key.
-///
-/// Defaults follow the paper's method (simultaneous blockwise Barlow Twins, CbE 1×1 + GSP,
-/// LARS with warm-up and cosine decay) at a size a laptop CPU trains.
+import Foundation
+import Torch
+
+/// Every configuration key of a run, documented in this one place: its dotted path, the field
+/// of `Config` it sets and what it accepts. `blockwise config keys` prints this table; the
+/// resolved configuration of a run (RUN/config.yaml) holds every key.
 public enum ConfigSchema {
     public static let keys: [ConfigKey] = [
         // run
-        key("run.name", .string, .string("run"), "Name of the run directory under runs/ (or --out)."),
-        key("run.seed", .int(min: 0), .int(0), "Seed of every random stream: initialisation, data order, augmentations, noise."),
-        key("run.device", .string, .string("auto"), "cpu, cuda, cuda:N, or auto (the first CUDA device if any, else cpu)."),
-        key("run.threads", .int(min: 0), .int(0), "libtorch intra-op threads; 0 uses every core of the process."),
+        .text("run.name", \.run.name, "Name of the run directory under runs/ (or --out)."),
+        .integer("run.seed", \.run.seed, in: 0...Int(Int64.max),
+                 "Seed of every random stream: initialisation, data order, augmentations, noise."),
+        .scalar("run.device", \.run.device, expected: "cpu, cuda, cuda:N or auto",
+                "cpu, cuda, cuda:N, or auto (the first CUDA device if any, else cpu).",
+                parse: DeviceRequest.init, show: \.description),
+        .integer("run.threads", \.run.threads, in: 0...maxThreads, "libtorch intra-op threads; 0 uses every core of the process."),
 
         // data
-        key("data.dataset", .string, .string("fashion-mnist"),
-            "Dataset spec: fashion-mnist, mnist, cifar10[:DIR], cifar100[:DIR], stl10[:DIR], folder:DIR[?skip-unreadable=true], synthetic:shapes; ?limit=N for a subset."),
-        key("data.image_size", .int(min: 8), .int(32), "Side of the square training crops (32 CIFAR-like, 96 STL-10, 224 ImageNet)."),
-        key("data.batch_size", .int(min: 2), .int(256), "Images per step over all processes (the paper: 2048)."),
-        key("data.prefetch", .int(min: 0), .int(2),
-            "Batches decoded and augmented ahead of training, in the background (the last incomplete batch of an epoch is dropped)."),
-        key("data.augmentation", .choice(["barlow-twins", "none"]), .string("barlow-twins"),
-            "Two-view augmentations: Barlow Twins' asymmetric pair, or none (identical views)."),
-        key("data.adaptive_augmentation", .bool, .bool(false),
-            "Per-block augmentations (paper App. A): colour jitter only at block 1, small crops added at block 2, all from block 3."),
+        .field("data.dataset", \.data.dataset, expected: "a dataset spec",
+               "Dataset spec: fashion-mnist, mnist, cifar10[:DIR], cifar100[:DIR], stl10[:DIR], folder:DIR[?skip-unreadable=true], synthetic:shapes; ?limit=N for a subset.",
+               parse: { input in
+                   guard case .scalar(let text) = input else { throw ConfigValueRejected() }
+                   do { return try DatasetSpec(parsing: text) } catch { throw ConfigValueRejected(reason: "\(error)") }
+               }, show: { ConfigText.quoted($0.description) }),
+        .integer("data.image_size", \.data.imageSize, in: 8...4096,
+                 "Side of the square training crops (32 CIFAR-like, 96 STL-10, 224 ImageNet)."),
+        .integer("data.batch_size", \.data.batchSize, in: 2...1 << 24, "Images per step over all processes (the paper: 2048)."),
+        .integer("data.prefetch", \.data.prefetch, in: 0...64,
+                 "Batches decoded and augmented ahead of training, in the background (the last incomplete batch of an epoch is dropped)."),
+        .choice("data.augmentation", \.data.augmentation, "Two-view augmentations."),
+        .flag("data.adaptive_augmentation", \.data.adaptiveAugmentation,
+              "Per-block augmentations (paper App. A): colour jitter only at block 1, small crops added at block 2, all from block 3."),
 
         // model
-        key("model.arch", .choice(["resnet18", "resnet34", "resnet50"]), .string("resnet18"), "Backbone architecture."),
-        key("model.stem", .choice(["small", "imagenet"]), .string("small"),
-            "small: 3×3 stride-1 conv, no max-pool (small images); imagenet: 7×7 stride-2 conv + max-pool."),
-        key("model.width", .double(min: 0.0625), .double(1), "Width multiplier of every layer's channels."),
-        key("model.zero_init_residual", .bool, .bool(true),
-            "Zero the last BN weight of each residual branch (torchvision's option, used by the reference code)."),
-        key("model.partition", .string, .string("1,2,3,4"),
-            "Training blocks as contiguous groups of the four ResNet stages, e.g. 1+2,3,4 merges B1 and B2 (Fig. 7); end-to-end modes train the whole network as one block."),
-        key("model.head", .choice(["gsp", "lsp", "cbe", "cbe-l2", "cbe-sqrt"]), .string("cbe"),
-            "Pooling head of each block (§3.3): global spatial, local spatial, conv-based expansion + GSP, + L2 or square-root pooling."),
-        key("model.head_dim", .int(min: 1), .int(512), "Output dimension of LSP and CbE heads (the paper: 2048)."),
-        key("model.head_kernel", .int(min: 1), .int(1), "Kernel size k of the CbE convolution (App. B: 1 is best)."),
-        key("model.head_groups", .int(min: 1), .int(1), "Groups of the CbE convolution (App. B)."),
-        key("model.projector", .string, .string("2048-2048-2048"),
-            "Projector layer sizes after the head (the paper: 8192-8192-8192); supervised modes end in the class count."),
-        key("model.noise", .choice(["none", "independent", "shared-across-channels", "scaled-by-std"]), .string("none"),
-            "Gaussian noise added to each block's output in training (§5)."),
-        key("model.noise_sigma", .double(min: 0), .double(0.25), "Standard deviation σ of the injected noise."),
+        .choice("model.arch", \.model.architecture, "Backbone architecture."),
+        .choice("model.stem", \.model.stem, "The backbone's first layers."),
+        .number("model.width", \.model.width, in: 0.0625...64, "Width multiplier of every layer's channels."),
+        .flag("model.zero_init_residual", \.model.zeroInitResidual,
+              "Zero the last BN weight of each residual branch (torchvision's option, used by the reference code)."),
+        .field("model.partition", \.model.partition, expected: "stage numbers joined by + and separated by commas, e.g. 1+2,3,4",
+               "Training blocks as contiguous groups of the four ResNet stages, e.g. 1+2,3,4 merges B1 and B2 (Fig. 7); end-to-end modes train the whole network as one block.",
+               parse: { input in
+                   guard case .scalar(let text) = input else { throw ConfigValueRejected() }
+                   do { return try BlockPartition(parsing: text) } catch { throw ConfigValueRejected(reason: "\(error)") }
+               }, show: { ConfigText.quoted($0.description) }),
+        .choice("model.head", \.model.head, "Pooling head of each block (§3.3)."),
+        .integer("model.head_dim", \.model.headDimension, in: 1...1 << 16, "Output dimension of LSP and CbE heads (the paper: 2048)."),
+        .integer("model.head_kernel", \.model.headKernel, in: 1...15, "Kernel size k of the CbE convolution (App. B: 1 is best)."),
+        .integer("model.head_groups", \.model.headGroups, in: 1...1 << 16, "Groups of the CbE convolution (App. B)."),
+        .scalar("model.projector", \.model.projector, expected: "layer sizes joined by -, e.g. 8192-8192-8192, or \"\"",
+                "Projector layer sizes after the head (the paper: 8192-8192-8192); supervised modes end in the class count.",
+                parse: parseLayerSizes, show: { ConfigText.quoted($0.map(String.init).joined(separator: "-")) }),
+        .optionalChoice("model.noise", \.model.noise, none: "none", "Gaussian noise added to each block's output in training (§5)."),
+        .number("model.noise_sigma", \.model.noiseSigma, in: 0...1e6, "Standard deviation σ of the injected noise."),
 
         // objective
-        key("objective.name", .choice(["barlow-twins", "vicreg", "simclr"]), .string("barlow-twins"),
-            "Each block's self-supervised learning rule; the supervised modes use cross-entropy instead."),
-        key("objective.lambda", .perBlock(min: 0), .double(0.0051), "Barlow Twins' off-diagonal weight λ, per block."),
-        key("objective.invariance_target", .perBlock(min: 0), .double(1),
-            "Barlow Twins' target of the diagonal, per block (App. A tries 0.6, 0.75, 0.9, 1.0)."),
-        key("objective.scale", .double(min: 0), .double(1), "Factor on the Barlow Twins loss (the reference's --scale-loss)."),
-        key("objective.temperature", .double(min: 1e-6), .double(0.1), "SimCLR's temperature τ."),
-        key("objective.vicreg_invariance", .double(min: 0), .double(25), "VICReg's invariance weight."),
-        key("objective.vicreg_variance", .double(min: 0), .double(25), "VICReg's variance weight."),
-        key("objective.vicreg_covariance", .double(min: 0), .double(1), "VICReg's covariance weight."),
-        key("objective.label_smoothing", .double(min: 0), .double(0), "Label smoothing of the supervised cross-entropy."),
+        .choice("objective.name", \.objective.name,
+                "Each block's self-supervised learning rule; the supervised modes use cross-entropy instead."),
+        .perBlock("objective.lambda", \.objective.lambda, in: 0...1e6, "Barlow Twins' off-diagonal weight λ, per block."),
+        .perBlock("objective.invariance_target", \.objective.invarianceTarget, in: 0...1e6,
+                  "Barlow Twins' target of the diagonal, per block (App. A tries 0.6, 0.75, 0.9, 1.0)."),
+        .number("objective.scale", \.objective.scale, in: 0...1e6, "Factor on the Barlow Twins loss (the reference's --scale-loss)."),
+        .number("objective.temperature", \.objective.temperature, in: 1e-6...1e6, "SimCLR's temperature τ."),
+        .number("objective.vicreg_invariance", \.objective.vicregInvariance, in: 0...1e6, "VICReg's invariance weight."),
+        .number("objective.vicreg_variance", \.objective.vicregVariance, in: 0...1e6, "VICReg's variance weight."),
+        .number("objective.vicreg_covariance", \.objective.vicregCovariance, in: 0...1e6, "VICReg's covariance weight."),
+        .number("objective.label_smoothing", \.objective.labelSmoothing, in: 0...1, "Label smoothing of the supervised cross-entropy."),
 
         // training
-        key("training.mode",
-            .choice(["end-to-end", "simultaneous", "sequential", "supervised-blockwise", "supervised-end-to-end",
-                     "random-frozen"]),
-            .string("simultaneous"), "Which objectives exist and where gradients stop (§3.1, §5)."),
-        key("training.epochs", .int(min: 1), .int(10), "Epochs of training (sequential mode: per block)."),
-        key("training.trained_block", .int(min: 1), .int(4),
-            "random-frozen mode: the block that trains while the blocks below stay random and frozen."),
-        key("training.lower_bn_train", .bool, .bool(false),
-            "sequential mode: keep the frozen lower blocks' BN layers in training mode (§5)."),
-        key("training.init_from", .string, .string(""),
-            "A run directory or backbone .safetensors whose weights initialise the blocks in training.init_blocks."),
-        key("training.init_blocks", .ints, .list([.int(1)]), "Blocks loaded from training.init_from."),
-        key("training.init_frozen", .bool, .bool(true), "Keep the loaded blocks frozen (else train them further)."),
-        key("training.recompute", .bool, .bool(false),
-            "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
-        key("training.online_probe", .bool, .bool(true),
-            "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
+        .choice("training.mode", \.training.mode, "Which objectives exist and where gradients stop (§3.1, §5)."),
+        .integer("training.epochs", \.training.epochs, in: 1...maxEpochs, "Epochs of training (sequential mode: per block)."),
+        .integer("training.trained_block", \.training.trainedBlock, in: 1...4,
+                 "random-frozen mode: the block that trains while the blocks below stay random and frozen."),
+        .flag("training.lower_bn_train", \.training.lowerBatchNormTrains,
+              "sequential mode: keep the frozen lower blocks' BN layers in training mode (§5)."),
+        .scalar("training.init_from", \.training.initFrom, expected: "a path, or \"\" for none",
+                "A run directory or backbone .safetensors whose weights initialise the blocks in training.init_blocks.",
+                parse: { text -> String?? in text.isEmpty ? .some(nil) : .some(text) }, show: { ConfigText.quoted($0 ?? "") }),
+        .blockList("training.init_blocks", \.training.initBlocks, "Blocks loaded from training.init_from."),
+        .flag("training.init_frozen", \.training.initFrozen, "Keep the loaded blocks frozen (else train them further)."),
+        .flag("training.recompute", \.training.recompute,
+              "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
+        .flag("training.online_probe", \.training.onlineProbe,
+              "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
 
         // optimizer
-        key("optimizer.name", .choice(["lars", "sgd", "adamw"]), .string("lars"), "Optimizer."),
-        key("optimizer.lr_weights", .double(min: 0), .double(0.2), "Base learning rate of weights (scaled by batch/256)."),
-        key("optimizer.lr_biases", .double(min: 0), .double(0.0048), "Base learning rate of biases and BN parameters (scaled by batch/256)."),
-        key("optimizer.weight_decay", .double(min: 0), .double(1e-6), "Weight decay (LARS: weights only)."),
-        key("optimizer.momentum", .double(min: 0), .double(0.9), "Momentum (LARS, SGD)."),
-        key("optimizer.eta", .double(min: 0), .double(0.001), "LARS trust coefficient η."),
-        key("optimizer.schedule", .choice(["warmup-cosine", "constant", "step"]), .string("warmup-cosine"),
-            "Learning-rate schedule, stepped every iteration."),
-        key("optimizer.warmup_epochs", .double(min: 0), .double(1), "Linear warm-up epochs (the paper: 10)."),
-        key("optimizer.final_lr_factor", .double(min: 0), .double(0.001), "Cosine floor as a fraction of the base rate."),
+        .choice("optimizer.name", \.optimizer.name, "Optimizer."),
+        .number("optimizer.lr_weights", \.optimizer.lrWeights, in: 0...Double.greatestFiniteMagnitude, "Base learning rate of weights (scaled by batch/256)."),
+        .number("optimizer.lr_biases", \.optimizer.lrBiases, in: 0...Double.greatestFiniteMagnitude,
+                "Base learning rate of biases and BN parameters (scaled by batch/256)."),
+        .number("optimizer.weight_decay", \.optimizer.weightDecay, in: 0...1e6, "Weight decay (LARS: weights only)."),
+        .number("optimizer.momentum", \.optimizer.momentum, in: 0...1, "Momentum (LARS, SGD)."),
+        .number("optimizer.eta", \.optimizer.eta, in: 0...1e6, "LARS trust coefficient η."),
+
+        // schedule
+        .choice("schedule.name", \.schedule.name, "Learning-rate schedule, stepped every iteration."),
+        .number("schedule.warmup_epochs", \.schedule.warmupEpochs, in: 0...Double(maxEpochs), "Linear warm-up epochs (the paper: 10)."),
+        .number("schedule.final_lr_factor", \.schedule.finalLRFactor, in: 0...1, "Cosine floor as a fraction of the base rate."),
 
         // checkpoints and logs
-        key("checkpoint.every_epochs", .int(min: 0), .int(1), "Write a checkpoint every N epochs (0: never by epoch)."),
-        key("checkpoint.every_steps", .int(min: 0), .int(0), "Write a checkpoint every N steps (0: never by step)."),
-        key("checkpoint.keep", .int(min: 1), .int(2), "Checkpoints kept; older ones are removed."),
-        key("log.every_steps", .int(min: 1), .int(10), "Steps between lines of metrics.jsonl."),
+        .integer("checkpoint.every_epochs", \.checkpoint.everyEpochs, in: 0...maxEpochs,
+                 "Write a checkpoint every N epochs (0: never by epoch)."),
+        .integer("checkpoint.every_steps", \.checkpoint.everySteps, in: 0...Int(Int32.max),
+                 "Write a checkpoint every N steps (0: never by step)."),
+        .integer("checkpoint.keep", \.checkpoint.keep, in: 1...1_000_000, "Checkpoints kept; older ones are removed."),
+        .integer("log.every_steps", \.log.everySteps, in: 1...Int(Int32.max), "Steps between lines of metrics.jsonl."),
+    ]
+
+    /// Keys that moved, old path → new path: configurations written before the move still read.
+    public static let renamed: [String: String] = [
+        "optimizer.schedule": "schedule.name",
+        "optimizer.warmup_epochs": "schedule.warmup_epochs",
+        "optimizer.final_lr_factor": "schedule.final_lr_factor",
     ]
 
     /// The keys by path.
     public static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
-    private static func key(_ path: String, _ kind: ConfigKey.Kind, _ value: ConfigValue, _ doc: String) -> ConfigKey {
-        ConfigKey(path: path, kind: kind, defaultValue: value, doc: doc)
+    /// The key at `path`, or at the path it moved to.
+    static func key(at path: String) -> ConfigKey? { byPath[renamed[path] ?? path] }
+
+    /// More threads than this is a typo, not a machine.
+    static let maxThreads = 1024
+    /// Bounds every count derived from epochs (steps, schedule lengths) far inside Int.
+    static let maxEpochs = 1_000_000
+
+    /// "8192-8192-8192" → [8192, 8192, 8192]; "" → [].
+    static func parseLayerSizes(_ text: String) -> [Int]? {
+        if text.isEmpty { return [] }
+        let sizes = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard sizes.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 1 << 20 }) else { return nil }
+        return sizes.map { $0! }
     }
 }

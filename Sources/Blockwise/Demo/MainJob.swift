@@ -8,11 +8,11 @@ import Torch
 /// with a linear classifier, and the accuracies are shown side by side and in report.html,
 /// with each block's cross-correlation between two views (Fig. 8).
 public struct MainJob {
-    /// The runs compared: name, what they change in the base configuration, whether they train.
-    public static let variants: [(name: String, overrides: [String], trains: Bool)] = [
-        ("random-init", [], false),
-        ("end-to-end", ["training.mode=end-to-end"], true),
-        ("simultaneous", ["training.mode=simultaneous"], true),
+    /// The runs compared: name, and the mode it trains in (nil: the untrained network).
+    public static let variants: [(name: String, mode: TrainingMode?)] = [
+        ("random-init", nil),
+        ("end-to-end", .endToEnd),
+        ("simultaneous", .simultaneous),
     ]
 
     public var base: Config
@@ -36,22 +36,34 @@ public struct MainJob {
         public var reportPath: String
     }
 
+    /// `config` on data this machine has: when it asks for Fashion-MNIST and the Debian package
+    /// is not installed, the synthetic shapes at the same size instead, said in the log.
+    public static func withInstalledData(_ config: Config, log: (String) -> Void) -> Config {
+        let installed = DatasetPresence.scan().first { $0.name == "fashion-mnist" }?.installed == true
+        guard config.data.dataset.kind == .fashionMNIST, !installed else { return config }
+        log("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): using the synthetic shapes")
+        var config = config
+        config.data.dataset = DatasetSpec(kind: .synthetic, argument: "shapes", options: ["size": "28", "count": "12000"])
+        return config
+    }
+
     public func run(log: @escaping (String) -> Void) throws -> Result {
         var top1: [String: [Double]] = [:]
         var runs: [RunDirectory] = []
         for variant in Self.variants {
             var config = base
-            for assignment in variant.overrides + ["run.name=\(variant.name)"] { try config.set(assignment) }
+            config.run.name = variant.name
+            if let mode = variant.mode { config.training.mode = mode }
             let run = RunDirectory(root + "/" + variant.name)
             if FileManager.default.fileExists(atPath: run.path) { try FileManager.default.removeItem(atPath: run.path) }
             let start = Date()
-            if variant.trains {
-                log("== pretraining \(variant.name) (\(config.string("data.dataset")), \(config.int("training.epochs")) epoch(s))")
+            if variant.mode != nil {
+                log("== pretraining \(variant.name) (\(config.data.dataset), \(config.training.epochs) epoch(s))")
                 _ = try Trainer(config: config, run: run, log: log).train()
             } else {
                 // The starting point of the trained runs: the same seed draws the same backbone.
                 try run.create(config: config)
-                try ModelFactory.backbone(config, generator: Generator(seed: UInt64(config.int("run.seed"))))
+                try ResNet(config.model, generator: Generator(seed: UInt64(config.run.seed)))
                     .save(safetensors: run.backbonePath)
             }
             log("== probing \(variant.name): a linear classifier on each block's pooled output (\(probeEpochs) epochs), "

@@ -41,7 +41,7 @@ public enum BackboneExport {
         let backbone = try run.loadBackbone()
         let summary = Summary(path: path, tensors: backbone.orderedStateDict().count,
                               architecture: backbone.architecture.name, stem: backbone.stem.rawValue,
-                              width: config.double("model.width"))
+                              width: config.model.width)
         try backbone.save(safetensors: path, metadata: [
             "format": "torchvision", "architecture": summary.architecture, "stem": summary.stem,
             "width": "\(summary.width)", "source": run.backbonePath,

@@ -47,7 +47,7 @@ public struct CorrelationAnalysis {
                            blocks: [Int] = Array(FeatureExtractor.blockRange), seed: UInt64 = 0,
                            limit: Int? = nil) throws -> CorrelationResult {
         try FeatureExtractor.validate(blocks: blocks)
-        let test = try (data ?? evaluation.trainingDataset()).load(split: .test)
+        let test = try (data ?? evaluation.trainingDataset).load(split: .test)
         let analysis = CorrelationAnalysis(augmentation: .barlowTwins(for: test, side: evaluation.imageSize),
                                            seed: seed, limit: limit)
         let result = try analysis.run(evaluation.extractor(for: test), on: test, blocks: blocks)

@@ -13,7 +13,7 @@ import Torch
 /// ResNet feeds its classifier.
 public struct FeatureExtractor {
     /// The blocks a ResNet backbone has.
-    public static let blockRange = 1...4
+    public static let blockRange = ResNet.stageNumbers
 
     public let backbone: ResNet
     public var transform: EvaluationTransform
@@ -48,13 +48,8 @@ public struct FeatureExtractor {
     /// with views or corrupted images in place of `transform`'s output.
     public func callAsFunction(_ images: Tensor, blocks: [Int]) -> [Int: Tensor] {
         withNoGrad {
-            var pooled: [Int: Tensor] = [:]
-            var h = images
-            for block in 1...blocks.max()! {
-                h = backbone.applyBlock([block], h)
-                if blocks.contains(block) { pooled[block] = h.mean(dims: [2, 3]) }
-            }
-            return pooled
+            let outputs = backbone.stageOutputs(images, through: blocks.max()!)
+            return Dictionary(uniqueKeysWithValues: blocks.map { ($0, outputs[$0 - 1].mean(dims: [2, 3])) })
         }
     }
 

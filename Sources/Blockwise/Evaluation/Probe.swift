@@ -57,7 +57,7 @@ public struct Probe: Sendable {
     public func run(_ evaluation: RunEvaluation, data: DatasetSpec? = nil, trainSplit: DatasetSplit = .train,
                     testSplit: DatasetSplit = .test) throws -> ProbeReport {
         try FeatureExtractor.validate(blocks: blocks)
-        let data = try data ?? evaluation.trainingDataset()
+        let data = data ?? evaluation.trainingDataset
         func unlabelled(_ split: DatasetSplit) -> RunError {
             RunError("\(data)/\(split.rawValue) has unlabelled images: a probe needs labels to fit and score "
                      + "(use labelled splits, e.g. train and test, not unlabeled or pretrain)")

@@ -63,7 +63,7 @@ public struct RobustnessEvaluation {
                     blocks: [Int] = Array(FeatureExtractor.blockRange),
                     progress: (String) -> Void = { _ in }) throws -> CorruptionResult {
         try FeatureExtractor.validate(blocks: blocks)
-        let data = try data ?? evaluation.trainingDataset()
+        let data = data ?? evaluation.trainingDataset
         let (train, test) = (try data.load(split: .train), try data.load(split: .test))
         let result = try run(evaluation.extractor(for: test), train: train, test: test, blocks: blocks, progress: progress)
         try writeJSON(result, to: evaluation.run.corruptionsPath)

@@ -21,26 +21,17 @@ public struct RunEvaluation {
         guard batchSize > 0 else { throw RunError("the batch size must be positive, got \(batchSize)") }
         self.run = run
         config = try run.config()
-        guard let device = device ?? Device(config.string("run.device")) else {
-            throw RunError("\(run.configPath): run.device: expected cpu, cuda, cuda:N or auto, got \(config.string("run.device"))")
-        }
         backbone = try run.loadBackbone()
         backboneFingerprint = try FileFingerprint.of(run.backbonePath)
-        self.device = device
+        self.device = device ?? config.run.device.resolved
         self.batchSize = batchSize
     }
 
     /// The dataset the run trained on (`data.dataset`), the default of probes.
-    public func trainingDataset() throws -> DatasetSpec {
-        do {
-            return try DatasetSpec(parsing: config.string("data.dataset"))
-        } catch let error as DataError {
-            throw RunError("\(run.configPath): data.dataset: \(error)")
-        }
-    }
+    public var trainingDataset: DatasetSpec { config.data.dataset }
 
     /// Side of the training views (`data.image_size`), the size features are computed at.
-    public var imageSize: Int { config.int("data.image_size") }
+    public var imageSize: Int { config.data.imageSize }
 
     /// Extracts the backbone's features of `dataset`'s images at the training side.
     public func extractor(for dataset: any ImageDataset) -> FeatureExtractor {

@@ -44,35 +44,3 @@ public struct PartitionError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
 }
-
-extension ResNet {
-    /// Output channels of each block of a partition.
-    public func channels(of partition: BlockPartition) -> [Int] {
-        partition.blocks.map { stageChannels[$0.last! - 1] }
-    }
-
-    /// One block: its stages in order, the stem first when the block holds stage 1.
-    public func applyBlock(_ stagesOfBlock: [Int], _ x: Tensor) -> Tensor {
-        stagesOfBlock.reduce(x) { h, stage in stages[stage - 1](stage == 1 ? applyStem(h) : h) }
-    }
-
-    /// Every block's output for a batch, in order.
-    ///
-    /// - Parameters:
-    ///   - stopGradient: detach each block's input from the block below (blockwise training),
-    ///     so that a block's loss reaches only that block.
-    ///   - noise: applied to each block's output in training; the noisy output feeds both the
-    ///     head and the next block, as in the paper's reference code.
-    public func blockOutputs(_ x: Tensor, partition: BlockPartition, stopGradient: Bool,
-                             noise: NoiseInjection? = nil, generator: Generator? = nil) -> [Tensor] {
-        var outputs: [Tensor] = []
-        var h = x
-        for group in partition.blocks {
-            if stopGradient, !outputs.isEmpty { h = h.detach() }
-            h = applyBlock(group, h)
-            if let noise { h = noise(h, training: training, generator: generator) }
-            outputs.append(h)
-        }
-        return outputs
-    }
-}

@@ -17,11 +17,11 @@ public final class BlockwiseNetwork: Module {
         public var dimension = 2048
         public var kernelSize = 1
         public var groups = 1
-        /// Projector layer sizes, e.g. "8192-8192-8192".
-        public var projector = "8192-8192-8192"
+        /// Projector layer sizes.
+        public var projector = [8192, 8192, 8192]
 
         public init(kind: PoolingKind = .convExpansion, dimension: Int = 2048, kernelSize: Int = 1, groups: Int = 1,
-                    projector: String = "8192-8192-8192") {
+                    projector: [Int] = [8192, 8192, 8192]) {
             self.kind = kind
             self.dimension = dimension
             self.kernelSize = kernelSize
@@ -41,7 +41,7 @@ public final class BlockwiseNetwork: Module {
             let pooling = try PoolingHead(head.kind, inputChannels: channels, outputDimension: head.dimension,
                                           kernelSize: head.kernelSize, groups: head.groups, generator: generator)
             heads.append(pooling)
-            projectors.append(try Projector(inputDimension: pooling.outputDimension, spec: head.projector, generator: generator))
+            projectors.append(Projector(inputDimension: pooling.outputDimension, layerSizes: head.projector, generator: generator))
         }
         self.heads = heads
         self.projectors = projectors
@@ -53,11 +53,10 @@ public final class BlockwiseNetwork: Module {
         projectors[index](heads[index](blockOutput))
     }
 
-    /// Every block's output and embedding; `stopGradient` cuts the graph between blocks.
-    public func callAsFunction(_ x: Tensor, stopGradient: Bool, generator: Generator? = nil)
-        -> [(output: Tensor, embedding: Tensor)]
-    {
-        backbone.blockOutputs(x, partition: partition, stopGradient: stopGradient, noise: noise, generator: generator)
-            .enumerated().map { ($0.element, embed(block: $0.offset, $0.element)) }
+    /// Block `index` (from 0) on one view: its stages, then the injected noise in training.
+    /// The noisy output feeds both the head and the next block, as in the paper's reference code.
+    public func forward(block index: Int, _ x: Tensor, generator: Generator? = nil) -> Tensor {
+        let h = backbone.forward(stages: partition.blocks[index], x)
+        return noise.map { $0(h, training: training, generator: generator) } ?? h
     }
 }

@@ -1,19 +1,15 @@
 import Torch
 
-/// The projector after a pooling head, from a spec like "8192-8192-8192": Linear (no
+/// The projector after a pooling head, with layer sizes like [8192, 8192, 8192]: Linear (no
 /// bias) → BatchNorm1d → ReLU between layers, and a last Linear without bias, as the Barlow
-/// Twins reference code builds it. "" gives the identity.
+/// Twins reference code builds it. No layers give the identity.
 public final class Projector: Module, UnaryLayer {
     public let sizes: [Int]
     let layers: Sequential
 
-    public init(inputDimension: Int, spec: String, generator: Generator? = nil) throws {
-        let parts = spec.split(separator: "-", omittingEmptySubsequences: false)
-        let hidden = spec.isEmpty ? [] : parts.compactMap { Int($0) }
-        guard hidden.count == (spec.isEmpty ? 0 : parts.count), hidden.allSatisfy({ $0 > 0 }) else {
-            throw PartitionError("cannot read the projector \"\(spec)\": write positive layer sizes joined by -, e.g. 8192-8192-8192")
-        }
-        sizes = [inputDimension] + hidden
+    public init(inputDimension: Int, layerSizes: [Int], generator: Generator? = nil) {
+        precondition(layerSizes.allSatisfy { $0 > 0 }, "projector layer sizes must be positive")
+        sizes = [inputDimension] + layerSizes
         var modules: [any UnaryLayer] = []
         for i in 0..<Swift.max(0, sizes.count - 2) {
             modules.append(Linear(sizes[i], sizes[i + 1], bias: false, generator: generator))

@@ -94,22 +94,82 @@ public final class ResNet: Module {
         }
     }
 
-    /// The four stages, layer1…layer4.
-    public var stages: [Sequential] { [layer1, layer2, layer3, layer4] }
+    // MARK: Stages
+    //
+    // Stage membership has this one home. Stage 1 holds the stem (conv1, bn1, and the max-pool
+    // of the ImageNet stem) and layer1; stage k > 1 holds layerk. Training blocks, the loading
+    // of blocks from another run, and evaluation all ask here.
+
+    /// The ResNet's stages, the paper's blocks B1…B4 under the default partition.
+    public static let stageNumbers = 1...4
+
+    /// The top-level members of a stage, by torchvision's names.
+    static func members(ofStage stage: Int) -> [String] {
+        stage == 1 ? ["conv1", "bn1", "layer1"] : ["layer\(stage)"]
+    }
+
+    /// The stage a parameter or buffer belongs to, from its torchvision name:
+    /// `conv1.weight` → 1, `layer3.0.bn1.running_mean` → 3; nil for a name of no stage.
+    public static func stage(ofParameter name: String) -> Int? {
+        let top = String(name.prefix { $0 != "." })
+        return stageNumbers.first { members(ofStage: $0).contains(top) }
+    }
+
+    /// Every module of a stage.
+    public func modules(ofStage stage: Int) -> [Module] {
+        let members = Self.members(ofStage: stage)
+        return namedChildren().filter { members.contains($0.name) }.flatMap { $0.module.modules() }
+    }
+
+    /// Output channels of a stage.
+    public func channels(ofStage stage: Int) -> Int { stageChannels[stage - 1] }
+
+    /// Output channels of each block of a partition: those of its last stage.
+    public func channels(of partition: BlockPartition) -> [Int] {
+        partition.blocks.map { channels(ofStage: $0.last!) }
+    }
+
+    /// One stage on `x`; stage 1 starts with the stem.
+    public func forward(stage: Int, _ x: Tensor) -> Tensor {
+        let layer = [layer1, layer2, layer3, layer4][stage - 1]
+        return layer(stage == 1 ? applyStem(x) : x)
+    }
+
+    /// Consecutive stages on `x`, in order: one training block.
+    public func forward(stages: [Int], _ x: Tensor) -> Tensor {
+        stages.reduce(x) { h, stage in forward(stage: stage, h) }
+    }
 
     /// conv1, bn1, ReLU and, for the ImageNet stem, the max-pool.
-    public func applyStem(_ x: Tensor) -> Tensor {
+    func applyStem(_ x: Tensor) -> Tensor {
         let y = bn1(conv1(x)).relu_()
         return stem == .imagenet ? maxPool2d(y, kernel: [3, 3], stride: [2, 2], padding: [1, 1]) : y
     }
 
+    /// The outputs of stages 1…`last`, each feeding the next: what evaluation reads.
+    public func stageOutputs(_ x: Tensor, through last: Int) -> [Tensor] {
+        var h = x
+        return (1...last).map { stage in
+            h = forward(stage: stage, h)
+            return h
+        }
+    }
+
     /// The output of layer4 [N, C, H, W].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        stages.reduce(applyStem(x)) { $1($0) }
+        forward(stages: Array(Self.stageNumbers), x)
     }
 
     /// Global-average-pooled layer4 features [N, C]: what torchvision's ResNet feeds its fc.
     public func features(_ x: Tensor) -> Tensor { self(x).mean(dims: [2, 3]) }
+}
+
+extension ResNet {
+    /// The backbone a configuration's model section describes, randomly initialised from `generator`.
+    public convenience init(_ model: Config.ModelSection, generator: Generator? = nil) {
+        self.init(model.architecture, stem: model.stem, width: model.width, zeroInitResidual: model.zeroInitResidual,
+                  generator: generator)
+    }
 }
 
 /// torchvision's `BasicBlock`: two 3×3 convolutions and a shortcut (ResNet-18/34).

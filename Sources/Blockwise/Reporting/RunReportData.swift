@@ -25,7 +25,7 @@ public struct RunReportData {
         func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
         if exists(run.configPath) {
             let config = try Config(contentsOf: run.configPath)
-            self.config = Dictionary(uniqueKeysWithValues: config.values.map { ($0.key, $0.value.yaml) })
+            self.config = Dictionary(uniqueKeysWithValues: config.keyValues.map { ($0.path, $0.text) })
         } else {
             config = nil
         }

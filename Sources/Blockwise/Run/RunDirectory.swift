@@ -66,7 +66,7 @@ public struct RunDirectory: Sendable {
         guard FileManager.default.fileExists(atPath: backbonePath) else {
             throw RunError("\(path): no backbone.safetensors yet (the run has not finished an epoch)")
         }
-        let backbone = try ModelFactory.backbone(config)
+        let backbone = ResNet(config.model)
         try backbone.load(safetensors: backbonePath)
         return backbone
     }

@@ -52,8 +52,8 @@ public struct BlockwiseStep {
                 continue
             }
             withGradMode(!frozen && isGradEnabled) {
-                hA = forward(block: k, hA, generator: generator)
-                hB = forward(block: k, hB, generator: generator)
+                hA = network.forward(block: k, hA, generator: generator)
+                hB = network.forward(block: k, hB, generator: generator)
             }
             outputs[k] = (hA.detach(), hB.detach())
             guard trained else { continue }
@@ -70,12 +70,6 @@ public struct BlockwiseStep {
         return (losses, outputs)
     }
 
-    /// Block `k` and its noise on one view.
-    private func forward(block k: Int, _ x: Tensor, generator: Generator?) -> Tensor {
-        let h = network.backbone.applyBlock(network.partition.blocks[k], x)
-        return network.noise.map { $0(h, training: network.training, generator: generator) } ?? h
-    }
-
     /// Block `k` of a blockwise phase with recomputation: returns both views' outputs
     /// (detached) and the loss (detached), gradients accumulated in the block's parameters.
     private func recomputed(block k: Int, _ inputA: Tensor, _ inputB: Tensor, labels: Tensor?, generator: Generator?)
@@ -86,8 +80,8 @@ public struct BlockwiseStep {
         let savedBuffers = buffers.map { $0.clone() }
         let savedNoise = network.noise == nil ? nil : generator?.state
         let (zA, zB) = withNoGrad {
-            let a = forward(block: k, inputA, generator: generator)
-            let b = forward(block: k, inputB, generator: generator)
+            let a = network.forward(block: k, inputA, generator: generator)
+            let b = network.forward(block: k, inputB, generator: generator)
             return (network.embed(block: k, a), network.embed(block: k, b))
         }
         // Back to the state before the first pass, so the second updates it once, as usual.
@@ -97,9 +91,9 @@ public struct BlockwiseStep {
         let b = zB.requiresGrad_()
         let loss = objectives[k].loss(a, b, labels: labels)
         loss.backward()
-        let outputA = forward(block: k, inputA, generator: generator)
+        let outputA = network.forward(block: k, inputA, generator: generator)
         network.embed(block: k, outputA).backward(a.grad)
-        let outputB = forward(block: k, inputB, generator: generator)
+        let outputB = network.forward(block: k, inputB, generator: generator)
         network.embed(block: k, outputB).backward(b.grad)
         return (outputA.detach(), outputB.detach(), loss.detach())
     }
@@ -114,17 +108,8 @@ public struct BlockwiseStep {
         }
     }
 
-    /// The modules of block k: its stages (the stem with stage 1), head and projector.
+    /// The modules of block k: its stages, head and projector.
     public func blockModules(_ k: Int) -> [Module] {
-        network.backbone.modules(ofStages: network.partition.blocks[k]) + [network.heads[k], network.projectors[k]]
-    }
-}
-
-extension ResNet {
-    /// The modules of the given stages (1…4), the stem's with stage 1.
-    public func modules(ofStages stageNumbers: [Int]) -> [Module] {
-        stageNumbers.flatMap { stage -> [Module] in
-            (stage == 1 ? [conv1, bn1] : []) + stages[stage - 1].modules()
-        }
+        network.partition.blocks[k].flatMap(network.backbone.modules(ofStage:)) + [network.heads[k], network.projectors[k]]
     }
 }

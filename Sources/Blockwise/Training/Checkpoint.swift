@@ -36,15 +36,14 @@ public enum Checkpoint {
 
     /// Writes a checkpoint and returns its path; keeps the newest `keep` numbered files.
     @discardableResult
-    public static func write(run: RunDirectory, state: TrainingState, network: Module, optimizer: Optimizer,
-                             probe: Module?, probeOptimizer: Optimizer?, noise: Generator?, keep: Int) throws -> String {
-        var tensors: [(String, Tensor)] = network.orderedStateDict().map { ("model." + $0.name, $0.tensor) }
-        let optimizerState = optimizer.stateDict()
+    public static func write(run: RunDirectory, state: TrainingState, setup: TrainingSetup, keep: Int) throws -> String {
+        var tensors: [(String, Tensor)] = setup.network.orderedStateDict().map { ("model." + $0.name, $0.tensor) }
+        let optimizerState = setup.optimizer.stateDict()
         tensors += optimizerState.tensors.sorted { $0.key < $1.key }.map { ("optimizer." + $0.key, $0.value) }
-        if let probe { tensors += probe.orderedStateDict().map { ("probe." + $0.name, $0.tensor) } }
-        let probeState = probeOptimizer?.stateDict() ?? OptimizerState()
+        if let probe = setup.probe { tensors += probe.orderedStateDict().map { ("probe." + $0.name, $0.tensor) } }
+        let probeState = setup.probe?.optimizer.stateDict() ?? OptimizerState()
         tensors += probeState.tensors.sorted { $0.key < $1.key }.map { ("probe_optimizer." + $0.key, $0.value) }
-        if let noise { tensors.append(("rng.noise", noise.state)) }
+        tensors.append(("rng.noise", setup.noiseGenerator.state))
         let metadata = [
             "format": format,
             "state": try json(state),
@@ -81,9 +80,21 @@ public enum Checkpoint {
                                            scalars: try decode("probe_optimizer_scalars", [String: Double].self)))
     }
 
-    /// The tensors of one owner ("model.", "probe."), with the prefix removed.
-    public static func tensors(_ contents: Contents, prefix: String) -> [String: Tensor] {
-        owned(contents.tensors, prefix: prefix)
+    /// Puts a checkpoint's weights, optimizer states and noise stream into a set-up built from
+    /// the run's configuration, and returns where training stood.
+    public static func restore(_ contents: Contents, into setup: TrainingSetup, run: RunDirectory) throws -> TrainingState {
+        do {
+            _ = try setup.network.load(stateDict: owned(contents.tensors, prefix: "model."))
+            try setup.optimizer.load(stateDict: contents.optimizer)
+            if let probe = setup.probe {
+                _ = try probe.load(stateDict: owned(contents.tensors, prefix: "probe."))
+                try probe.optimizer.load(stateDict: contents.probeOptimizer)
+            }
+            if let noise = contents.tensors["rng.noise"] { setup.noiseGenerator.state = noise }
+        } catch {
+            throw RunError("\(run.checkpointsPath)/last.safetensors does not fit this run: \(error)")
+        }
+        return contents.state
     }
 
     private static func owned(_ tensors: [String: Tensor], prefix: String) -> [String: Tensor] {

@@ -2,24 +2,44 @@ import Torch
 
 /// solo-learn's online linear probe: one linear classifier per block, trained alongside
 /// pretraining on the detached, globally pooled block output of the first view, with its own
-/// optimizer, so it measures the representation without shaping it.
+/// optimizer, so it measures the representation without shaping it. Unlabelled images
+/// (label −1, STL-10's unlabelled split) are left out of its loss and its counts.
 public final class OnlineProbe: Module {
     let classifiers: [Linear]
+    /// The probe's own SGD: its learning rate never follows the backbone's schedule.
+    let optimizer: SGD
+
+    /// Correct predictions among the labelled images a block's classifier saw.
+    public struct Score: Equatable, Sendable {
+        public var correct: Int
+        public var labelled: Int
+    }
 
     public init(channels: [Int], classes: Int, generator: Generator? = nil) {
         classifiers = channels.map { Linear($0, classes, generator: generator) }
+        optimizer = SGD(classifiers.flatMap { $0.parameters() }, lr: 0.1, momentum: 0.9)
         super.init()
     }
 
-    /// Trains on one batch (accumulating gradients) and returns the number of correct
-    /// predictions per block among `outputs` (block index → block output).
-    public func fit(outputs: [Int: Tensor], labels: Tensor) -> [Int: Int] {
-        var correct: [Int: Int] = [:]
+    /// One optimisation step of every classifier on the labelled images of a batch; returns each
+    /// block's score among `outputs` (block index → block output), before the step.
+    public func step(outputs: [Int: Tensor], labels: Tensor) -> [Int: Score] {
+        let values = labels.to(.cpu).toArray(Int64.self)
+        let rows = values.indices.filter { values[$0] >= 0 }
+        guard !rows.isEmpty else { return outputs.mapValues { _ in Score(correct: 0, labelled: 0) } }
+        let index = rows.count == values.count ? nil : Tensor(rows.map(Int64.init), device: labels.device)
+        let labelled = { (x: Tensor) in index.map { x.indexSelect(dim: 0, index: $0) } ?? x }
+        let targets = labelled(labels)
+        var scores: [Int: Score] = [:]
         for (k, output) in outputs {
-            let logits = classifiers[k](output.detach().mean(dims: [2, 3]))
-            crossEntropy(logits, labels).backward()
-            correct[k] = withNoGrad { (logits.argmax(dim: 1) .== labels).to(.int64).sum().itemInt() }
+            let features = labelled(output.detach().mean(dims: [2, 3]))
+            let logits = classifiers[k](features)
+            crossEntropy(logits, targets).backward()
+            let correct = withNoGrad { (logits.argmax(dim: 1) .== targets).to(.int64).sum().itemInt() }
+            scores[k] = Score(correct: correct, labelled: rows.count)
         }
-        return correct
+        optimizer.step()
+        optimizer.zeroGrad()
+        return scores
     }
 }

@@ -73,7 +73,7 @@ import Torch
         let export = fixture.folder.path + "/export.safetensors"
         try BackboneExport.write(run: fixture.run, to: export)
         let input = Tensor.randn([2, 3, 64, 64], generator: g)
-        let outputs = withNoGrad { backbone.blockOutputs(input, partition: .perStage, stopGradient: false) }
+        let outputs = withNoGrad { backbone.stageOutputs(input, through: 4) }
         let inputPath = fixture.folder.path + "/input.safetensors", outputPath = fixture.folder.path + "/output.safetensors"
         try SafeTensors.write([("input", input)], to: inputPath)
         try SafeTensors.write(outputs.enumerated().map { ("block\($0.offset + 1)", $0.element.mean(dims: [2, 3])) }, to: outputPath)

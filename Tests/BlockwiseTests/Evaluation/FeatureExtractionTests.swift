@@ -14,8 +14,8 @@ import Torch
         // The reference: the whole set in one batch, stage by stage, in evaluation mode.
         backbone.eval()
         let x = transform(dataset.images)
-        let stage2 = withNoGrad { backbone.applyBlock([2], backbone.applyBlock([1], x)) }
-        let stage4 = withNoGrad { backbone.applyBlock([4], backbone.applyBlock([3], stage2)) }
+        let stage2 = withNoGrad { backbone.forward(stage: 2, backbone.forward(stage: 1, x)) }
+        let stage4 = withNoGrad { backbone.forward(stage: 4, backbone.forward(stage: 3, stage2)) }
         #expect(Set(features.keys) == [2, 4])
         #expect(features[2]!.shape == [10, backbone.stageChannels[1]])
         #expect(features[2]!.allClose(stage2.mean(dims: [2, 3]), rtol: 1e-4, atol: 1e-5))
@@ -37,7 +37,7 @@ import Torch
     @Test func featuresAreCachedInTheRunDirectoryAndReused() throws {
         let fixture = try RunFixture()
         let evaluation = try RunEvaluation(run: fixture.run)
-        let data = try evaluation.trainingDataset()
+        let data = evaluation.trainingDataset
         let first = try evaluation.features(data: data, split: .test, blocks: [1, 3])
         let path = evaluation.cache.path(dataset: data, split: .test, block: 3)
         #expect(path.hasPrefix(fixture.run.path + "/features/"))
@@ -52,9 +52,9 @@ import Torch
 
     @Test func rewritingTheBackboneInvalidatesTheCache() throws {
         let fixture = try RunFixture()
-        let data = try RunEvaluation(run: fixture.run).trainingDataset()
+        let data = try RunEvaluation(run: fixture.run).trainingDataset
         let before = try RunEvaluation(run: fixture.run).features(data: data, split: .test, blocks: [2])[2]!
-        try ModelFactory.backbone(fixture.config, generator: Generator(seed: 99)).save(safetensors: fixture.run.backbonePath)
+        try ResNet(fixture.config.model, generator: Generator(seed: 99)).save(safetensors: fixture.run.backbonePath)
         let evaluation = try RunEvaluation(run: fixture.run)
         let after = try evaluation.features(data: data, split: .test, blocks: [2])[2]!
         #expect(!after.features.allClose(before.features))

@@ -39,11 +39,12 @@ import Torch
         for setting in settings + ["training.mode=supervised-blockwise", "model.head=gsp", "model.projector="] {
             try config.set(setting)
         }
-        let network = try ModelFactory.network(config, classes: 10, generator: Generator(seed: 1))
-        let step = BlockwiseStep(network: network, objectives: try ModelFactory.objectives(config, blocks: 4))
+        let network = try TrainingSetup.network(config.model, partition: .perStage, mode: .supervisedBlockwise, classes: 10,
+                                                generator: Generator(seed: 1))
+        let step = BlockwiseStep(network: network, objectives: try TrainingSetup.objectives(config, blocks: 4))
         let phase = try TrainingPlan(mode: .supervisedBlockwise, blocks: 4).phases[0]
         let optimizer = SGD(network.parameters(), lr: 0.05, momentum: 0.9, weightDecay: 5e-4)
-        let data = try DatasetSpec(parsing: config.string("data.dataset")).load(split: .train)
+        let data = try config.data.dataset.load(split: .train)
         let transform = EvaluationTransform.matching(data, side: 16)
         let plan = try EpochPlan(count: data.count, batchSize: 50, seed: 2)
         for i in 0..<steps {

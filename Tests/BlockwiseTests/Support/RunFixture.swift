@@ -27,7 +27,7 @@ final class RunFixture {
         self.config = config
         try run.create(config: config)
         if writeBackbone {
-            try (backbone ?? ModelFactory.backbone(config, generator: Generator(seed: seed))).save(safetensors: run.backbonePath)
+            try (backbone ?? ResNet(config.model, generator: Generator(seed: seed))).save(safetensors: run.backbonePath)
         }
     }
 

@@ -19,7 +19,7 @@ import Torch
         #expect(FileManager.default.fileExists(atPath: folder.path + "/demo/simultaneous/correlation.json"))
         // The random baseline is the trained runs' starting point: same config, same seed.
         let random = try RunDirectory(folder.path + "/demo/random-init").loadBackbone()
-        let again = try ModelFactory.backbone(try tinyConfig(), generator: Generator(seed: 0))
+        let again = ResNet(try tinyConfig().model, generator: Generator(seed: 0))
         #expect(random.orderedStateDict().map(\.tensor).elementsEqual(again.orderedStateDict().map(\.tensor)) { $0.equal($1) })
     }
 }

@@ -10,7 +10,7 @@ func tinyConfig(_ overrides: [String] = []) throws -> Config {
     for assignment in [
         "data.dataset=synthetic:shapes?count=96&size=16", "data.image_size=16", "data.batch_size=32",
         "model.width=0.0625", "model.head_dim=16", "model.projector=16-16", "training.epochs=2",
-        "optimizer.warmup_epochs=0", "log.every_steps=1", "data.prefetch=1", "run.threads=1",
+        "schedule.warmup_epochs=0", "log.every_steps=1", "data.prefetch=1", "run.threads=1",
     ] + overrides {
         try config.set(assignment)
     }
@@ -50,7 +50,7 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
             calls += 1
             return calls == stopAtCall
         }
-        let resumed = try Trainer(config: Config(), run: interrupted, resume: true, log: { _ in }).train()
+        let resumed = try Trainer.resume(run: interrupted, log: { _ in }).train()
         return (straight, interrupted, stopped, resumed)
     }
 
@@ -101,7 +101,7 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         _ = try Trainer(config: config, run: run, log: { _ in }).train { calls += 1; return calls == 4 }
         let afterPhase = try #require(try Checkpoint.readLast(run: run))
         #expect(afterPhase.state.phase == 1)
-        _ = try Trainer(config: Config(), run: run, resume: true, log: { _ in }).train()
+        _ = try Trainer.resume(run: run, log: { _ in }).train()
         let final = try #require(try Checkpoint.readLast(run: run))
         let firstBlock = { (name: String) in
             name.hasPrefix("model.backbone.conv1.") || name.hasPrefix("model.backbone.bn1.")
@@ -157,7 +157,7 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         }
         #expect(tooBig?.description.contains("data.batch_size 1000 is larger") == true)
         #expect(throws: TrainingError.self) {
-            try Trainer(config: try tinyConfig(["training.mode=random-frozen", "training.trained_block=9"]), run: temporaryRun(), log: { _ in })
+            try Trainer(config: try tinyConfig(["training.mode=random-frozen", "model.partition=1+2,3,4", "training.trained_block=4"]), run: temporaryRun(), log: { _ in })
         }
     }
 }

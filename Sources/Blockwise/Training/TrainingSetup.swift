@@ -1,0 +1,223 @@
+import Torch
+
+/// Everything a run trains with, built from its typed configuration in one place: the device,
+/// the dataset, the network (backbone, heads, projectors, noise), each block's objective, the
+/// mode's plan and step, the optimizer, the online probe and, per phase, the learning-rate
+/// schedule and the two-view loader. Every check of the configuration against the data and
+/// the network happens here, before a run directory is touched. `Trainer` and the benchmarks
+/// share it, and `optimise` is the one optimisation step they run.
+public final class TrainingSetup {
+    public let config: Config
+    public let device: Device
+    public let dataset: any ImageDataset
+    public let network: BlockwiseNetwork
+    public let plan: TrainingPlan
+    public let step: BlockwiseStep
+    public let optimizer: Optimizer
+    public let probe: OnlineProbe?
+    /// The noise injected into block outputs: saved in checkpoints so a resume draws the same.
+    public let noiseGenerator: Generator
+    /// Blocks (from 0) that `training.init_from` provides.
+    public let loadedBlocks: Set<Int>
+    /// What the set-up chose that a user should know (e.g. which images a supervised mode reads).
+    public private(set) var notes: [String] = []
+
+    public init(config: Config) throws {
+        self.config = config
+        if config.run.threads > 0 { Runtime.threads = config.run.threads }
+        device = config.run.device.resolved
+        if device.isCUDA, Runtime.cudaDeviceCount == 0 { throw RunError("run.device is \(device) but no CUDA device is available") }
+        let seed = UInt64(config.run.seed)
+        let mode = config.training.mode
+
+        // Supervised modes read only labelled images; self-supervised ones also the unlabelled (STL-10).
+        let spec = config.data.dataset
+        dataset = try spec.load(split: mode.isSupervised ? .train : .pretrain)
+        if mode.isSupervised, spec.kind == .stl10 {
+            notes.append("\(mode.rawValue) trains on the \(dataset.count) labelled images of \(dataset.name); STL-10's unlabelled images need a self-supervised mode")
+        }
+        guard config.data.batchSize <= dataset.count else {
+            throw RunError("data.batch_size \(config.data.batchSize) is larger than \(dataset.name) (\(dataset.count) images)")
+        }
+        let classes = dataset.classCount > 0 ? dataset.classCount : nil
+        if mode.isSupervised, classes == nil {
+            throw RunError("\(dataset.name) has no labels, which \(mode.rawValue) training with cross-entropy needs")
+        }
+
+        let partition = config.trainingPartition
+        network = try Self.network(config.model, partition: partition, mode: mode, classes: classes,
+                                   generator: Generator(seed: seed))
+        loadedBlocks = try Self.loadedBlocks(config.training, partition: partition)
+        plan = try TrainingPlan(mode: mode, blocks: partition.count, trainedBlock: config.training.trainedBlock,
+                                lowerBatchNormTrains: config.training.lowerBatchNormTrains,
+                                loadedFrozen: config.training.initFrozen ? loadedBlocks : [])
+        if config.data.adaptiveAugmentation, mode != .sequential {
+            throw RunError("data.adaptive_augmentation gives each block its own views, which needs training.mode sequential (as in the paper's App. A)")
+        }
+        step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count),
+                             recompute: config.training.recompute)
+        network.to(device: device)
+        optimizer = Self.optimizer(config, parameters: network.parameters())
+        if config.training.onlineProbe, let classes {
+            probe = OnlineProbe(channels: network.backbone.channels(of: partition), classes: classes,
+                                generator: Generator(seed: seed &+ 1))
+            probe?.to(device: device)
+        } else {
+            probe = nil
+        }
+        noiseGenerator = Generator(seed: seed &+ 2, device: device)
+    }
+
+    /// The sample order of every epoch.
+    public func epochPlan() throws -> EpochPlan {
+        try EpochPlan(count: dataset.count, batchSize: config.data.batchSize, seed: UInt64(config.run.seed))
+    }
+
+    /// Batches of two views for `phase` (an index into `plan.phases`), from `start` on.
+    public func loader(phase: Int, start: DataPosition = DataPosition()) throws -> DataLoader<TwoViewBatch> {
+        try DataLoader(dataset: dataset, plan: try epochPlan(), augmentation: augmentation(phase: phase), device: device,
+                       start: start, prefetch: config.data.prefetch)
+    }
+
+    /// The views of a phase: Barlow Twins' pair, identical views, or (adaptive augmentation,
+    /// sequential mode) the recipe of the block being trained (paper App. A).
+    func augmentation(phase: Int) -> TwoViewAugmentation {
+        let side = config.data.imageSize
+        var augmentation = TwoViewAugmentation.barlowTwins(for: dataset, side: side)
+        switch config.data.augmentation {
+        case .barlowTwins: break
+        case .none:
+            augmentation.viewA = .identity
+            augmentation.viewB = .identity
+        }
+        guard config.data.adaptiveAugmentation else { return augmentation }
+        let recipes = BlockAugmentations.paperAppendixA(side: side, normalization: augmentation.normalization).perBlock
+        let block = plan.phases[phase].trainedBlocks[0]
+        return recipes[min(block, recipes.count - 1)]
+    }
+
+    /// The learning rate of a phase of `totalSteps` steps, as a factor of the base rates.
+    public func schedule(stepsPerEpoch: Int, totalSteps: Int) -> any LearningRateSchedule {
+        switch config.schedule.name {
+        case .constant:
+            return Constant(1)
+        case .step:
+            return StepDecay(base: 1, milestones: [totalSteps / 2, totalSteps * 3 / 4], gamma: 0.1)
+        case .warmupCosine:
+            let warmup = min(totalSteps - 1, Int((config.schedule.warmupEpochs * Double(stepsPerEpoch)).rounded()))
+            return WarmupCosine(base: 1, warmupSteps: max(0, warmup), totalSteps: totalSteps,
+                                floorFactor: config.schedule.finalLRFactor)
+        }
+    }
+
+    /// What one step did: each trained block's loss, and the online probe's score per block.
+    public struct StepResult {
+        public var losses: [Double?]
+        public var probe: [Int: OnlineProbe.Score]
+    }
+
+    /// One optimisation step on a batch: forward and backward of every trained block, the
+    /// optimizer step, and the online probe's step. A non-finite loss stops it before any
+    /// weight changes.
+    public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
+        let labels = batch.labels.to(device)
+        let result = step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator)
+        var losses: [Double?] = Array(repeating: nil, count: network.partition.count)
+        for (k, loss) in result.losses {
+            let value = loss.item()
+            guard value.isFinite else { throw NonFiniteLoss(block: k, value: value) }
+            losses[k] = value
+        }
+        optimizer.step()
+        optimizer.zeroGrad()
+        let scores = probe?.step(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
+        return StepResult(losses: losses, probe: scores)
+    }
+
+    /// Loads the blocks of `training.init_blocks` from `training.init_from` (a run directory or
+    /// a backbone .safetensors): a new run's start. A resumed run has them in its checkpoint.
+    public func loadInitialBlocks() throws {
+        guard let source = config.training.initFrom else { return }
+        let path = source.hasSuffix(".safetensors") ? source : RunDirectory(source).backbonePath
+        let weights = try SafeTensors.read(contentsOf: path).tensors
+        for block in loadedBlocks.sorted() {
+            let stages = network.partition.blocks[block]
+            let owned = weights.filter { name, _ in stages.contains { ResNet.stage(ofParameter: name) == $0 } }
+            let result = try network.backbone.load(stateDict: owned, strict: false)
+            let missing = result.missing.filter { name in stages.contains { ResNet.stage(ofParameter: name) == $0 } }
+            if !missing.isEmpty {
+                throw RunError("\(path): block \(block + 1) is incomplete: missing \(missing.prefix(3).joined(separator: ", "))")
+            }
+        }
+    }
+
+    // MARK: Building
+
+    /// The blocks (from 0) that training.init_from provides, checked against the partition.
+    static func loadedBlocks(_ training: Config.TrainingSection, partition: BlockPartition) throws -> Set<Int> {
+        guard training.initFrom != nil else { return [] }
+        if let bad = training.initBlocks.first(where: { $0 > partition.count }) {
+            throw RunError("training.init_blocks: block \(bad) does not exist; the partition has \(partition.count) blocks")
+        }
+        return Set(training.initBlocks.map { $0 - 1 })
+    }
+
+    /// The whole network: backbone, and a head and projector per block. Supervised modes end
+    /// the projector in `classes` units.
+    static func network(_ model: Config.ModelSection, partition: BlockPartition, mode: TrainingMode, classes: Int?,
+                        generator: Generator) throws -> BlockwiseNetwork {
+        let projector = model.projector + (mode.isSupervised ? [classes!] : [])
+        let head = BlockwiseNetwork.HeadSpec(kind: model.head, dimension: model.headDimension, kernelSize: model.headKernel,
+                                             groups: model.headGroups, projector: projector)
+        do {
+            return try BlockwiseNetwork(backbone: ResNet(model, generator: generator), partition: partition, head: head,
+                                        noise: model.noise.map { NoiseInjection(kind: $0, sigma: model.noiseSigma) },
+                                        generator: generator)
+        } catch let error as PartitionError {
+            throw RunError("model: \(error)")
+        }
+    }
+
+    /// Each block's objective, with its per-block parameters.
+    static func objectives(_ config: Config, blocks: Int) throws -> [any Objective] {
+        let objective = config.objective
+        if config.training.mode.isSupervised {
+            return Array(repeating: SupervisedCrossEntropy(labelSmoothing: objective.labelSmoothing), count: blocks)
+        }
+        let lambdas = try objective.lambda.values(blocks: blocks, key: "objective.lambda")
+        let targets = try objective.invarianceTarget.values(blocks: blocks, key: "objective.invariance_target")
+        return (0..<blocks).map { k -> any Objective in
+            switch objective.name {
+            case .barlowTwins:
+                return BarlowTwins(lambda: lambdas[k], invarianceTarget: targets[k], scale: objective.scale)
+            case .vicreg:
+                return VICReg(invarianceWeight: objective.vicregInvariance, varianceWeight: objective.vicregVariance,
+                              covarianceWeight: objective.vicregCovariance)
+            case .simclr:
+                return SimCLR(temperature: objective.temperature)
+            }
+        }
+    }
+
+    /// The optimizer over `parameters`, base rates scaled by batch / 256 as in Barlow Twins.
+    static func optimizer(_ config: Config, parameters: [Tensor]) -> Optimizer {
+        let settings = config.optimizer
+        let scale = Double(config.data.batchSize) / 256
+        let groups = ParameterGroup.weightsAndBiases(parameters, weightLR: settings.lrWeights * scale,
+                                                     biasLR: settings.lrBiases * scale, weightDecay: settings.weightDecay)
+        switch settings.name {
+        case .lars: return LARS(groups: groups, momentum: settings.momentum, eta: settings.eta)
+        case .sgd: return SGD(groups: groups, momentum: settings.momentum)
+        case .adamw: return AdamW(groups: groups)
+        }
+    }
+}
+
+/// A loss that is NaN or infinite: training stops before the step changes any weight.
+public struct NonFiniteLoss: Error, CustomStringConvertible {
+    /// The block (from 0).
+    public var block: Int
+    public var value: Double
+
+    public var description: String { "the loss of block \(block + 1) is \(value)" }
+}
