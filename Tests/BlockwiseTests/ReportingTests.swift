@@ -41,34 +41,3 @@ import Testing
         #expect(ProgressReporter.duration(3720) == "1h02m")
     }
 }
-
-@Suite struct MetricsLogTests {
-    @Test func appendsRecordsThatReadBackInOrder() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID()).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try MetricsLog(path: path).append(["step": 1, "loss": [0.5, 0.25]])
-        try MetricsLog(path: path).append(["step": 2, "lr": 0.1])
-        let records = try MetricsLog.read(path: path)
-        #expect(records.count == 2)
-        #expect(records[0]["loss"] as? [Double] == [0.5, 0.25])
-        #expect(records[1]["step"] as? Int == 2)
-    }
-
-    @Test func rewindKeepsWholeRecordsUpToAStepAndDropsATornLine() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID()).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data("{\"step\": 1}\n{\"step\": 2}\n{\"step\": 3}\n{\"step\": 4, \"lo".utf8).write(to: URL(fileURLWithPath: path))
-        try MetricsLog.rewind(path: path, throughStep: 2)
-        #expect(try MetricsLog.read(path: path).compactMap { $0["step"] as? Int } == [1, 2])
-        try MetricsLog(path: path).append(["step": 3])
-        #expect(try MetricsLog.read(path: path).compactMap { $0["step"] as? Int } == [1, 2, 3])
-    }
-
-    @Test func aCorruptLineIsReportedWithItsLineNumber() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID()).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data("{\"step\": 1}\n{\"step\": \n".utf8).write(to: URL(fileURLWithPath: path))
-        let error = #expect(throws: RunError.self) { try MetricsLog.read(path: path) }
-        #expect(error?.description == "\(path):2: not a JSON object")
-    }
-}

@@ -19,7 +19,7 @@ public struct HTMLReport {
         var body = "<h1>Blockwise report</h1>\n<p class=\"meta\">Runs: "
         body += runs.map { "<span class=\"run\" title=\"\(escapeHTML($0.run.path))\">\(escapeHTML($0.name))</span>" }.joined(separator: ", ")
         body += " &middot; generated \(escapeHTML(ISO8601DateFormatter().string(from: generated)))</p>\n"
-        body += section("training", "Training loss per block", lossCharts(), missing: runs.filter { $0.steps.isEmpty }.map(\.name),
+        body += section("training", "Training loss", lossCharts(), missing: runs.filter { $0.steps.isEmpty }.map(\.name),
                         hint: "metrics.jsonl is written by <code>blockwise pretrain</code>")
         body += section("probe", "Linear probe accuracy against depth", probeCharts(),
                         missing: runs.filter { $0.probe == nil }.map(\.name), hint: "probe.json is written by <code>blockwise probe</code>")
@@ -70,19 +70,29 @@ public struct HTMLReport {
 
     private func lossCharts() -> [String] {
         runs.filter { !$0.steps.isEmpty }.flatMap { run -> [String] in
-            let blocks = run.steps.map(\.loss.count).max() ?? 0
-            let series = (0..<blocks).map { k in
-                LineChart.Series(name: "block \(k + 1)", points: run.steps.compactMap { record in
-                    k < record.loss.count ? record.loss[k].map { (Double(record.step), $0) } : nil
-                })
-            }
-            var charts = [LineChart(title: "\(run.name): loss per block", xLabel: "step", yLabel: "loss", series: series).svg()]
+            let title = run.steps.last!.owner == .network ? "loss of the network" : "loss per block"
+            var charts = [LineChart(title: "\(run.name): \(title)", xLabel: "step", yLabel: "loss",
+                                    series: entrySeries(run.steps) { $0.loss }).svg()]
             let rates = run.steps.compactMap { record in record.lr.map { (Double(record.step), $0) } }
             if !rates.isEmpty {
                 charts.append(LineChart(title: "\(run.name): learning rate", xLabel: "step", yLabel: "lr",
                                         series: [LineChart.Series(name: "", points: rates)]).svg())
             }
             return charts
+        }
+    }
+
+    /// One series per entry of `values` over the records' steps, named for what the entry
+    /// belongs to ("block K", or "network" for an end-to-end run).
+    private func entrySeries(_ records: [MetricsRecord], scale: Double = 1,
+                             _ values: (MetricsRecord) -> [Double?]) -> [LineChart.Series] {
+        guard let last = records.last else { return [] }
+        let entries = records.map { values($0).count }.max() ?? 0
+        return (0..<entries).map { k in
+            LineChart.Series(name: last.entryName(k), points: records.compactMap { record in
+                let row = values(record)
+                return k < row.count ? row[k].map { (Double(record.step), scale * $0) } : nil
+            })
         }
     }
 
@@ -102,14 +112,8 @@ public struct HTMLReport {
         }
         let online = runs.filter { !$0.onlineProbe.isEmpty }
         for run in online {
-            let blocks = run.onlineProbe.map(\.top1.count).max() ?? 0
-            let series = (0..<blocks).map { k in
-                LineChart.Series(name: "block \(k + 1)", points: run.onlineProbe.compactMap { record in
-                    k < record.top1.count ? record.top1[k].map { (Double(record.step), 100 * $0) } : nil
-                })
-            }
-            charts.append(LineChart(title: "\(run.name): online probe top-1 during training", xLabel: "step",
-                                    yLabel: "top-1 (%)", series: series).svg())
+            charts.append(LineChart(title: "\(run.name): online probe top-1 during training", xLabel: "step", yLabel: "top-1 (%)",
+                                    series: entrySeries(run.onlineProbe, scale: 100) { $0.onlineProbeTop1 ?? [] }).svg())
         }
         return charts
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// RUN/metrics.jsonl: one JSON object per line, appended and flushed as training goes, so a
+/// RUN/metrics.jsonl: one `MetricsRecord` per line, appended and flushed as training goes, so a
 /// crash loses at most the line being written and a resumed run continues the same file.
 public final class MetricsLog: @unchecked Sendable {
     public let path: String
@@ -20,20 +20,19 @@ public final class MetricsLog: @unchecked Sendable {
 
     deinit { try? handle.close() }
 
-    /// Appends one record. Values must be JSON-representable (numbers, strings, bools, arrays, dictionaries).
-    public func append(_ record: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-        handle.write(data + Data("\n".utf8))
+    /// Appends one record as a line.
+    public func append(_ record: MetricsRecord) throws {
+        handle.write(try Self.encoder.encode(record) + Data("\n".utf8))
     }
 
     /// Keeps the whole records with `step` ≤ `step` and drops the rest (a resumed run logs those
     /// steps again) along with any line a crash left torn. Rewritten atomically.
     public static func rewind(path: String, throughStep step: Int) throws {
         guard let data = FileManager.default.contents(atPath: path) else { return }
+        let decoder = JSONDecoder()
         let kept = data.split(separator: UInt8(ascii: "\n")).filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let recorded = object["step"] as? Int else { return false }
-            return recorded <= step
+            guard let record = try? decoder.decode(MetricsRecord.self, from: Data(line)) else { return false }
+            return record.step <= step
         }
         let text = kept.map { Data($0) + Data("\n".utf8) }.reduce(Data(), +)
         do {
@@ -44,15 +43,23 @@ public final class MetricsLog: @unchecked Sendable {
     }
 
     /// Every record of a metrics file, in order.
-    public static func read(path: String) throws -> [[String: Any]] {
+    public static func read(path: String) throws -> [MetricsRecord] {
         guard let data = FileManager.default.contents(atPath: path) else { throw RunError("cannot read \(path)") }
+        let decoder = JSONDecoder()
         return try data.split(separator: UInt8(ascii: "\n")).enumerated().map { index, line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw RunError("\(path):\(index + 1): not a JSON object")
+            guard let record = try? decoder.decode(MetricsRecord.self, from: Data(line)) else {
+                throw RunError("\(path):\(index + 1): not a metrics record")
             }
-            return object
+            return record
         }
     }
+
+    /// Sorted keys, as the lines have always been written: a line reads the same from run to run.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
 }
 
 /// A problem with a run directory or its files, naming the file.

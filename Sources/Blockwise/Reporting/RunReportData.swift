@@ -7,10 +7,11 @@ public struct RunReportData {
     public let name: String
     /// Resolved configuration values by key path, as YAML writes them.
     public let config: [String: String]?
-    /// Step records: step, learning rate and loss per block (nil for a block without a loss).
-    public let steps: [(step: Int, lr: Double?, loss: [Double?])]
-    /// Epoch records' online linear-probe accuracy per block.
-    public let onlineProbe: [(step: Int, top1: [Double?])]
+    /// The step records of metrics.jsonl, in order.
+    public let steps: [MetricsRecord]
+    /// The epoch records of metrics.jsonl that hold an online-probe accuracy, in order (a run
+    /// without `training.online_probe` logs only nulls there).
+    public let onlineProbe: [MetricsRecord]
     public let probe: ProbeReport?
     public let correlation: CorrelationResult?
     public let corruptions: CorruptionResult?
@@ -29,21 +30,9 @@ public struct RunReportData {
         } else {
             config = nil
         }
-        var steps: [(Int, Double?, [Double?])] = []
-        var online: [(Int, [Double?])] = []
-        if exists(run.metricsPath) {
-            for record in try MetricsLog.read(path: run.metricsPath) {
-                guard let step = (record["step"] as? NSNumber)?.intValue else { continue }
-                let numbers = { (key: String) in (record[key] as? [Any])?.map { ($0 as? NSNumber)?.doubleValue } }
-                if record["kind"] as? String == "epoch" {
-                    if let top1 = numbers("online_probe_top1") { online.append((step, top1)) }
-                } else if let loss = numbers("loss") {
-                    steps.append((step, (record["lr"] as? NSNumber)?.doubleValue, loss))
-                }
-            }
-        }
-        self.steps = steps
-        onlineProbe = online
+        let records = exists(run.metricsPath) ? try MetricsLog.read(path: run.metricsPath) : []
+        steps = records.filter { $0.kind == .step }
+        onlineProbe = records.filter { $0.kind == .epoch && $0.onlineProbeTop1?.contains { $0 != nil } == true }
         probe = exists(run.probePath) ? try readJSON(ProbeReport.self, from: run.probePath) : nil
         correlation = exists(run.correlationPath) ? try readJSON(CorrelationResult.self, from: run.correlationPath) : nil
         corruptions = exists(run.corruptionsPath) ? try readJSON(CorruptionResult.self, from: run.corruptionsPath) : nil

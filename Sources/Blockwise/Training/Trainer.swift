@@ -67,9 +67,9 @@ public final class Trainer {
         let metrics = try MetricsLog(path: run.metricsPath)
         let events = try TensorBoardWriter(directory: run.tensorboardPath)
         // Every record goes to metrics.jsonl and, as scalars, to the TensorBoard event file.
-        let record = { (fields: [String: Any]) throws in
-            try metrics.append(fields)
-            events.add(record: fields)
+        let record = { (record: MetricsRecord) throws in
+            try metrics.append(record)
+            events.add(record: record)
         }
         lastLosses = Array(repeating: nil, count: setup.network.partition.count)
         while state.phase < plan.phases.count {
@@ -90,7 +90,7 @@ public final class Trainer {
     }
 
     /// Trains the current phase from where the state stands to its end; false when stopped early.
-    private func trainPhase(record: ([String: Any]) throws -> Void, shouldStop: () -> Bool) throws -> Bool {
+    private func trainPhase(record: (MetricsRecord) throws -> Void, shouldStop: () -> Bool) throws -> Bool {
         let phase = plan.phases[state.phase]
         let epochs = config.training.epochs
         let perEpoch = try setup.epochPlan().batchesPerEpoch
@@ -114,12 +114,11 @@ public final class Trainer {
             clock = Date()
             let rate = Double(config.data.batchSize) / max(elapsed, 1e-9)
             progress.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
-                            fields: losses.enumerated().compactMap { k, l in l.map { ("b\(k + 1)", String(format: "%.3f", $0)) } })
+                            fields: losses.enumerated().compactMap { k, l in l.map { (lossLabel(k), String(format: "%.3f", $0)) } })
             if state.globalStep % config.log.everySteps == 0 {
-                try record(["kind": "step", "phase": state.phase, "epoch": batch.position.epoch,
-                            "step": state.globalStep, "lr": setup.optimizer.parameterGroups[0].lr,
-                            "loss": losses.map { $0 as Any? ?? NSNull() }, "images_per_second": rate,
-                            "peak_memory_mb": ProcessMemory.peakMB()])
+                try record(.step(phase: state.phase, epoch: batch.position.epoch, step: state.globalStep,
+                                 owner: MetricsRecord.Owner(plan.mode), loss: losses, lr: setup.optimizer.parameterGroups[0].lr,
+                                 imagesPerSecond: rate, peakMemoryMB: ProcessMemory.peakMB()))
             }
             // An epoch ends before any checkpoint, so a checkpoint never holds a finished epoch's sums.
             var checkpointed = false
@@ -156,6 +155,9 @@ public final class Trainer {
         return result.losses
     }
 
+    /// A loss's name on the console: the block's, or the network's in end-to-end modes.
+    private func lossLabel(_ k: Int) -> String { plan.mode.isEndToEnd ? "net" : "b\(k + 1)" }
+
     private func label(epoch: Int, of epochs: Int) -> String {
         let block = plan.phases.count > 1 ? "block \(state.phase + 1) " : ""
         return "\(block)epoch \(min(epoch + 1, epochs))/\(epochs)"
@@ -171,15 +173,15 @@ public final class Trainer {
 
     /// Logs and resets the epoch's means, saves the backbone, and writes the epoch's checkpoint
     /// when one is due; returns whether it wrote one.
-    private func finishEpoch(record: ([String: Any]) throws -> Void, epochs: Int) throws -> Bool {
-        let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) as Any : NSNull() }
-        let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) as Any : NSNull() }
-        try record(["kind": "epoch", "phase": state.phase, "epoch": state.position.epoch, "step": state.globalStep,
-                            "loss": means, "online_probe_top1": probe])
-        let summary = means.enumerated().compactMap { k, m in (m as? Double).map { String(format: "b%d %.4f", k + 1, $0) } }
+    private func finishEpoch(record: (MetricsRecord) throws -> Void, epochs: Int) throws -> Bool {
+        let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
+        let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
+        try record(.epoch(phase: state.phase, epoch: state.position.epoch, step: state.globalStep,
+                          owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe))
+        let summary = means.enumerated().compactMap { k, m in m.map { lossLabel(k) + String(format: " %.4f", $0) } }
         log("epoch \(state.position.epoch)/\(epochs)\(plan.phases.count > 1 ? " (block \(state.phase + 1))" : ""): loss "
             + summary.joined(separator: "  ")
-            + (setup.probe == nil ? "" : "  online probe " + probe.compactMap { ($0 as? Double).map { String(format: "%.3f", $0) } }.joined(separator: " ")))
+            + (setup.probe == nil ? "" : "  online probe " + probe.compactMap { $0.map { String(format: "%.3f", $0) } }.joined(separator: " ")))
         resetEpochSums()
         try setup.network.backbone.save(safetensors: run.backbonePath)
         let every = config.checkpoint.everyEpochs

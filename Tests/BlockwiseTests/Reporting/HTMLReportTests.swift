@@ -46,6 +46,32 @@ import Testing
         #expect(!html.contains("No data yet"))
     }
 
+    @Test func anEndToEndRunsLossIsLabelledAsTheNetworksNotBlockOnes() throws {
+        let fixture = try RunFixture(name: "e2e", overrides: ["training.mode=end-to-end"], writeBackbone: false)
+        try fixture.writeMetrics(steps: 20, owner: .network)
+        let html = HTMLReport(runs: [try RunReportData(run: fixture.run)]).html()
+        #expect(html.contains("e2e: loss of the network"))
+        // In the legends of the loss chart and of the online probe's chart.
+        #expect(Self.occurrences(of: "class=\"legend-text\">network</text>", in: html) == 2)
+        #expect(!html.contains("block 1"))
+    }
+
+    @Test func aRunLoggedBeforeTheRecordHadAnOwnerReportsItsBlocks() throws {
+        let fixture = try RunFixture(name: "old", writeBackbone: false)
+        try Data("""
+            {"epoch":0,"images_per_second":500,"kind":"step","loss":[0.9,0.8],"lr":0.1,"peak_memory_mb":42,"phase":0,"step":1}
+            {"epoch":0,"images_per_second":500,"kind":"step","loss":[0.7,0.6],"lr":0.1,"peak_memory_mb":42,"phase":0,"step":2}
+            {"epoch":1,"kind":"epoch","loss":[0.8,0.7],"online_probe_top1":[null,null],"phase":0,"step":2}
+
+            """.utf8).write(to: URL(fileURLWithPath: fixture.run.metricsPath))
+        let data = try RunReportData(run: fixture.run)
+        #expect(data.steps.map(\.loss) == [[0.9, 0.8], [0.7, 0.6]])
+        #expect(data.onlineProbe.isEmpty, "an epoch without probe accuracies draws no online-probe chart")
+        let html = HTMLReport(runs: [data]).html()
+        #expect(html.contains("old: loss per block"))
+        #expect(html.contains("class=\"legend-text\">block 2</text>"))
+    }
+
     @Test func thePageIsSelfContained() throws {
         let fixtures = try Self.completeRuns()
         let html = HTMLReport(runs: try fixtures.map { try RunReportData(run: $0.run) }).html()

@@ -133,14 +133,25 @@ enum EventFileReader {
         #expect(throws: EventFileReader.Corrupt.self) { try EventFileReader.read(writer.path) }
     }
 
-    @Test func metricsRecordsBecomeScalarsPerBlock() {
-        let step: [String: Any] = ["kind": "step", "step": 3, "lr": 0.2, "loss": [1.5, NSNull(), 0.5], "images_per_second": 100.0,
-                                   "peak_memory_mb": 12.5]
-        let scalars = Dictionary(uniqueKeysWithValues: TensorBoardWriter.scalars(of: step).map { ($0.tag, $0.value) })
-        #expect(scalars == ["loss/block_1": 1.5, "loss/block_3": 0.5, "lr": 0.2, "images_per_second": 100, "peak_memory_mb": 12.5])
-        let epoch: [String: Any] = ["kind": "epoch", "step": 10, "loss": [1.0], "online_probe_top1": [0.25, NSNull()]]
-        let epochScalars = Dictionary(uniqueKeysWithValues: TensorBoardWriter.scalars(of: epoch).map { ($0.tag, $0.value) })
-        #expect(epochScalars == ["epoch_loss/block_1": 1.0, "online_probe_top1/block_1": 0.25])
+    static func scalars(_ record: MetricsRecord) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: TensorBoardWriter.scalars(of: record).map { ($0.tag, $0.value) })
+    }
+
+    @Test func aBlockwiseRecordBecomesScalarsPerBlock() {
+        let step = MetricsRecord.step(phase: 0, epoch: 0, step: 3, owner: .blocks, loss: [1.5, nil, 0.5], lr: 0.2,
+                                      imagesPerSecond: 100, peakMemoryMB: 12.5)
+        #expect(Self.scalars(step) == ["loss/block_1": 1.5, "loss/block_3": 0.5, "lr": 0.2, "images_per_second": 100,
+                                       "peak_memory_mb": 12.5])
+        let epoch = MetricsRecord.epoch(phase: 0, epoch: 1, step: 10, owner: .blocks, loss: [1.0, nil], onlineProbeTop1: [0.25, nil])
+        #expect(Self.scalars(epoch) == ["epoch_loss/block_1": 1.0, "online_probe_top1/block_1": 0.25])
+    }
+
+    @Test func anEndToEndRecordsScalarsAreTheNetworksNotBlockOnes() {
+        let step = MetricsRecord.step(phase: 0, epoch: 0, step: 3, owner: .network, loss: [0.75], lr: 0.2,
+                                      imagesPerSecond: 100, peakMemoryMB: 12.5)
+        #expect(Self.scalars(step) == ["loss/network": 0.75, "lr": 0.2, "images_per_second": 100, "peak_memory_mb": 12.5])
+        let epoch = MetricsRecord.epoch(phase: 0, epoch: 1, step: 10, owner: .network, loss: [0.5], onlineProbeTop1: [0.25])
+        #expect(Self.scalars(epoch) == ["epoch_loss/network": 0.5, "online_probe_top1/network": 0.25])
     }
 
     @Test func aRunExportsItsMetricsAndProbeAccuracies() throws {
@@ -156,5 +167,14 @@ enum EventFileReader {
         #expect(abs(Double(events[1].scalars["loss/block_2"]!) - 50) < 1e-4)
         #expect(events.last!.step == 20)
         #expect(events.last!.scalars["probe_top1/block_4"] == 0.9)
+    }
+
+    @Test func anEndToEndRunExportsItsLossAsTheNetworks() throws {
+        let fixture = try RunFixture(overrides: ["training.mode=end-to-end"], writeBackbone: false)
+        try fixture.writeMetrics(steps: 20, owner: .network)
+        let events = try EventFileReader.read(try fixture.run.exportTensorBoard())
+        #expect(events.compactMap { $0.scalars["loss/network"] }.count == 20)
+        #expect(events.compactMap { $0.scalars["epoch_loss/network"] }.count == 2)
+        #expect(!events.contains { $0.scalars.keys.contains { $0.contains("block") } })
     }
 }

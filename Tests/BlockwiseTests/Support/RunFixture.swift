@@ -31,16 +31,18 @@ final class RunFixture {
         }
     }
 
-    /// Step and epoch records of `steps` steps with decreasing losses for 4 blocks.
-    func writeMetrics(steps: Int = 20) throws {
+    /// Step and epoch records of `steps` steps with decreasing losses for 4 blocks, or for the
+    /// network as one block.
+    func writeMetrics(steps: Int = 20, owner: MetricsRecord.Owner = .blocks) throws {
         let log = try MetricsLog(path: run.metricsPath)
+        let entries = owner == .network ? 1 : 4
         for step in 1...steps {
-            let loss = (1...4).map { 100.0 / Double($0) / Double(step).squareRoot() }
-            try log.append(["kind": "step", "phase": 0, "epoch": step / 10, "step": step, "lr": 0.1 * Double(step) / Double(steps),
-                            "loss": loss, "images_per_second": 500.0, "peak_memory_mb": 42.0])
+            let loss = (1...entries).map { 100.0 / Double($0) / Double(step).squareRoot() }
+            try log.append(.step(phase: 0, epoch: (step - 1) / 10, step: step, owner: owner, loss: loss,
+                                 lr: 0.1 * Double(step) / Double(steps), imagesPerSecond: 500, peakMemoryMB: 42))
             if step % 10 == 0 {
-                try log.append(["kind": "epoch", "phase": 0, "epoch": step / 10, "step": step, "loss": loss,
-                                "online_probe_top1": [0.5, 0.6, NSNull(), 0.7]])
+                try log.append(.epoch(phase: 0, epoch: step / 10, step: step, owner: owner, loss: loss,
+                                      onlineProbeTop1: Array([0.5, 0.6, nil, 0.7].prefix(entries))))
             }
         }
     }

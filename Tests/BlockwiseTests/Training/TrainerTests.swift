@@ -29,9 +29,9 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         #expect(summary.steps == 6)
         #expect(try Config(contentsOf: run.configPath) == (try tinyConfig()))
         let records = try MetricsLog.read(path: run.metricsPath)
-        #expect(records.filter { $0["kind"] as? String == "step" }.count == 6)
-        #expect(records.filter { $0["kind"] as? String == "epoch" }.count == 2)
-        #expect((records[0]["loss"] as? [Double])?.count == 4)
+        #expect(records.filter { $0.kind == .step }.count == 6)
+        #expect(records.filter { $0.kind == .epoch }.count == 2)
+        #expect(records[0].loss.count == 4)
         #expect(FileManager.default.fileExists(atPath: run.checkpointsPath + "/last.safetensors"))
         let backbone = try run.loadBackbone()
         #expect(backbone.stageChannels == [4, 8, 16, 32])
@@ -71,8 +71,8 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         #expect(a.names == b.names)
         for name in a.names { #expect(a[name]!.equal(b[name]!), "\(name) differs after resume") }
         // The metrics continue: one line per step, none twice.
-        let steps = try MetricsLog.read(path: interrupted.metricsPath).filter { $0["kind"] as? String == "step" }
-        #expect(steps.compactMap { $0["step"] as? Int } == [1, 2, 3, 4, 5, 6])
+        let steps = try MetricsLog.read(path: interrupted.metricsPath).filter { $0.kind == .step }
+        #expect(steps.map(\.step) == [1, 2, 3, 4, 5, 6])
     }
 
     @Test func aRunResumedFromAStepCheckpointAtAnEpochsEndReportsTheSameEpochMeans() throws {
@@ -84,12 +84,12 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
             try? FileManager.default.removeItem(atPath: straight.path)
             try? FileManager.default.removeItem(atPath: interrupted.path)
         }
-        func epochLosses(_ run: RunDirectory) throws -> [[Double]] {
-            try MetricsLog.read(path: run.metricsPath).filter { $0["kind"] as? String == "epoch" }.map { $0["loss"] as! [Double] }
+        func epochLosses(_ run: RunDirectory) throws -> [[Double?]] {
+            try MetricsLog.read(path: run.metricsPath).filter { $0.kind == .epoch }.map(\.loss)
         }
         #expect(try epochLosses(interrupted) == epochLosses(straight))
-        let steps = try MetricsLog.read(path: interrupted.metricsPath).filter { $0["kind"] as? String == "step" }
-        #expect(steps.compactMap { $0["step"] as? Int } == [1, 2, 3, 4, 5, 6])
+        let steps = try MetricsLog.read(path: interrupted.metricsPath).filter { $0.kind == .step }
+        #expect(steps.map(\.step) == [1, 2, 3, 4, 5, 6])
     }
 
     @Test func sequentialTrainingLeavesFrozenBlocksBitwiseUnchanged() throws {
@@ -124,11 +124,10 @@ func temporaryRun(_ name: String = "run") -> RunDirectory {
         if mode.hasPrefix("supervised") { overrides.append("model.projector=") }
         if mode == "sequential" { overrides += ["model.partition=1+2,3+4", "training.epochs=4"] }
         _ = try Trainer(config: try tinyConfig(overrides), run: run, log: { _ in }).train()
-        let epochs = try MetricsLog.read(path: run.metricsPath).filter { $0["kind"] as? String == "epoch" }
+        let epochs = try MetricsLog.read(path: run.metricsPath).filter { $0.kind == .epoch }
         // Per phase, the mean loss of the last epoch is below that of the first.
-        for phase in Set(epochs.compactMap { $0["phase"] as? Int }) {
-            let losses = epochs.filter { $0["phase"] as? Int == phase }
-                .map { ($0["loss"] as! [Any]).compactMap { $0 as? Double }.reduce(0, +) }
+        for phase in Set(epochs.map(\.phase)) {
+            let losses = epochs.filter { $0.phase == phase }.map { $0.loss.compactMap { $0 }.reduce(0, +) }
             #expect(losses.last! < losses.first!, "\(mode), phase \(phase): \(losses)")
         }
     }

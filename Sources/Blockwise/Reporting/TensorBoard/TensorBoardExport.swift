@@ -12,7 +12,7 @@ extension RunDirectory {
         if FileManager.default.fileExists(atPath: metricsPath) {
             for record in try MetricsLog.read(path: metricsPath) {
                 writer.add(record: record)
-                lastStep = max(lastStep, (record["step"] as? NSNumber)?.intValue ?? 0)
+                lastStep = max(lastStep, record.step)
             }
         }
         if FileManager.default.fileExists(atPath: probePath) {

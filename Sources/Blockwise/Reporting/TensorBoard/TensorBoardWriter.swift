@@ -32,35 +32,30 @@ public final class TensorBoardWriter: @unchecked Sendable {
     }
 
     /// Writes the scalars of one RUN/metrics.jsonl record (see `TensorBoardWriter.scalars(of:)`).
-    public func add(record: [String: Any], wallTime: Double = Date().timeIntervalSince1970) {
-        guard let step = (record["step"] as? NSNumber)?.intValue else { return }
-        add(Self.scalars(of: record), step: step, wallTime: wallTime)
+    public func add(record: MetricsRecord, wallTime: Double = Date().timeIntervalSince1970) {
+        add(Self.scalars(of: record), step: record.step, wallTime: wallTime)
     }
 
-    /// The scalars of a metrics record: step records give `loss/block_K`, `lr`,
-    /// `images_per_second` and `peak_memory_mb`; epoch records give `epoch_loss/block_K` and
-    /// `online_probe_top1/block_K`. Null entries (a block without a loss) are left out.
-    public static func scalars(of record: [String: Any]) -> [(tag: String, value: Double)] {
-        var scalars: [(tag: String, value: Double)] = []
-        func perBlock(_ key: String, _ tag: String) {
-            guard let values = record[key] as? [Any] else { return }
-            for (index, value) in values.enumerated() {
-                if let number = value as? NSNumber { scalars.append(("\(tag)/block_\(index + 1)", number.doubleValue)) }
+    /// The scalars of a metrics record: step records give `loss/E`, `lr`, `images_per_second`
+    /// and `peak_memory_mb`; epoch records give `epoch_loss/E` and `online_probe_top1/E`, where
+    /// E is `block_K` or `network` (the record's `entryName`). Null entries (a block without a
+    /// loss) are left out.
+    public static func scalars(of record: MetricsRecord) -> [(tag: String, value: Double)] {
+        func perEntry(_ tag: String, _ values: [Double?]?) -> [(tag: String, value: Double)] {
+            (values ?? []).enumerated().compactMap { index, value in
+                value.map { ("\(tag)/\(record.entryName(index, separator: "_"))", $0) }
             }
         }
-        func single(_ key: String) {
-            if let number = record[key] as? NSNumber { scalars.append((key, number.doubleValue)) }
+        func single(_ tag: String, _ value: Double?) -> [(tag: String, value: Double)] {
+            value.map { [(tag, $0)] } ?? []
         }
-        if record["kind"] as? String == "epoch" {
-            perBlock("loss", "epoch_loss")
-            perBlock("online_probe_top1", "online_probe_top1")
-        } else {
-            perBlock("loss", "loss")
-            single("lr")
-            single("images_per_second")
-            single("peak_memory_mb")
+        switch record.kind {
+        case .step:
+            return perEntry("loss", record.loss) + single("lr", record.lr)
+                + single("images_per_second", record.imagesPerSecond) + single("peak_memory_mb", record.peakMemoryMB)
+        case .epoch:
+            return perEntry("epoch_loss", record.loss) + perEntry("online_probe_top1", record.onlineProbeTop1)
         }
-        return scalars
     }
 
     private func write(_ event: [UInt8]) {
