@@ -4,7 +4,7 @@
 # it gets its own build folder so the two builds never mix.
 
 SWIFT ?= swift
-APT_PACKAGES := libtorch-dev libopenblas0-pthread dataset-fashion-mnist libturbojpeg0-dev libpng-dev zlib1g-dev
+APT_PACKAGES := libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist libturbojpeg0-dev libpng-dev zlib1g-dev
 # The tests also compare with torchvision itself and render the HTML report in a browser.
 TEST_APT_PACKAGES := python3-torchvision chromium
 SCRATCH := $(if $(LIBTORCH),.build-libtorch,.build)

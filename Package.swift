@@ -33,7 +33,10 @@ struct LibTorch {
 }
 
 let torch = LibTorch.locate()
-let cxxFlags = torch.includes.flatMap { ["-isystem", $0] } + ["-Wno-deprecated-declarations", "-O2"]
+// c10d declares its Gloo process group only under USE_C10D_GLOO; Gloo's own headers come from
+// Debian's libgloo-dev (pip torch packages do not ship them).
+let cxxFlags = torch.includes.flatMap { ["-isystem", $0] }
+    + ["-Wno-deprecated-declarations", "-O2", "-DUSE_DISTRIBUTED", "-DUSE_C10D_GLOO"]
 var linkFlags: [String] = []
 if let lib = torch.libDir {
     // The rpath lets the binary run without LD_LIBRARY_PATH.

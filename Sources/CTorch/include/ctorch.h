@@ -240,6 +240,35 @@ int32_t ct_empty(const int64_t *shape, int64_t ndim, ct_options o, ct_tensor *ou
 int32_t ct_data_ptr(ct_tensor t, void **out);
 int32_t ct_index_copy_(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor source);
 
+/* ---- distributed (c10d process groups, rendezvous through a TCPStore) ---- */
+typedef struct ct_process_group_s *ct_process_group;
+/* An asynchronous collective or point-to-point operation; its tensors stay alive with it. */
+typedef struct ct_work_s *ct_work;
+enum { CT_BACKEND_GLOO = 0, CT_BACKEND_NCCL = 1 };
+enum { CT_REDUCE_OP_SUM = 0, CT_REDUCE_OP_MAX = 1, CT_REDUCE_OP_MIN = 2 };
+/* 1 when this build can create process groups of that backend. */
+int32_t ct_dist_backend_available(int32_t backend);
+/* Joins a group of world_size ranks: rank 0 serves the store at host:port, the others connect.
+ * timeout_ms bounds the rendezvous and every collective. */
+int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
+                  int64_t timeout_ms, ct_process_group *out);
+void ct_pg_free(ct_process_group pg);
+/* In place, on every rank's tensors. */
+int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *tensors, int64_t n, int32_t op, ct_work *out);
+int32_t ct_pg_broadcast(ct_process_group pg, const ct_tensor *tensors, int64_t n, int32_t root, ct_work *out);
+/* outputs: one tensor per rank, shaped as input. */
+int32_t ct_pg_all_gather(ct_process_group pg, ct_tensor input, const ct_tensor *outputs, int64_t n, ct_work *out);
+int32_t ct_pg_barrier(ct_process_group pg, ct_work *out);
+int32_t ct_pg_send(ct_process_group pg, ct_tensor t, int32_t dst, int32_t tag, ct_work *out);
+int32_t ct_pg_recv(ct_process_group pg, ct_tensor t, int32_t src, int32_t tag, ct_work *out);
+int32_t ct_work_wait(ct_work w);
+int32_t ct_work_is_completed(ct_work w, int32_t *out);
+void ct_work_free(ct_work w);
+/* Differentiable collectives: the sum over ranks, and every rank's rows concatenated in rank
+ * order; in backward each passes on the sum over ranks of the gradients (its own rows for gather). */
+int32_t ct_dist_sum(ct_process_group pg, ct_tensor t, ct_tensor *out);
+int32_t ct_dist_gather(ct_process_group pg, ct_tensor t, ct_tensor *out);
+
 #ifdef __cplusplus
 }
 #endif
