@@ -45,32 +45,32 @@ void initialize() {
 
 at::ScalarType ctorch::scalar_type(int32_t code) {
     switch (code) {
-    case CT_FLOAT32: return at::kFloat;
-    case CT_FLOAT64: return at::kDouble;
-    case CT_FLOAT16: return at::kHalf;
-    case CT_BFLOAT16: return at::kBFloat16;
-    case CT_INT64: return at::kLong;
-    case CT_INT32: return at::kInt;
-    case CT_UINT8: return at::kByte;
-    case CT_BOOL: return at::kBool;
-    case CT_INT8: return at::kChar;
-    case CT_INT16: return at::kShort;
+    case CT_DTYPE_FLOAT32: return at::kFloat;
+    case CT_DTYPE_FLOAT64: return at::kDouble;
+    case CT_DTYPE_FLOAT16: return at::kHalf;
+    case CT_DTYPE_BFLOAT16: return at::kBFloat16;
+    case CT_DTYPE_INT64: return at::kLong;
+    case CT_DTYPE_INT32: return at::kInt;
+    case CT_DTYPE_UINT8: return at::kByte;
+    case CT_DTYPE_BOOL: return at::kBool;
+    case CT_DTYPE_INT8: return at::kChar;
+    case CT_DTYPE_INT16: return at::kShort;
     }
     throw std::invalid_argument("unknown dtype code " + std::to_string(code));
 }
 
 int32_t ctorch::dtype_code(at::ScalarType type) {
     switch (type) {
-    case at::kFloat: return CT_FLOAT32;
-    case at::kDouble: return CT_FLOAT64;
-    case at::kHalf: return CT_FLOAT16;
-    case at::kBFloat16: return CT_BFLOAT16;
-    case at::kLong: return CT_INT64;
-    case at::kInt: return CT_INT32;
-    case at::kByte: return CT_UINT8;
-    case at::kBool: return CT_BOOL;
-    case at::kChar: return CT_INT8;
-    case at::kShort: return CT_INT16;
+    case at::kFloat: return CT_DTYPE_FLOAT32;
+    case at::kDouble: return CT_DTYPE_FLOAT64;
+    case at::kHalf: return CT_DTYPE_FLOAT16;
+    case at::kBFloat16: return CT_DTYPE_BFLOAT16;
+    case at::kLong: return CT_DTYPE_INT64;
+    case at::kInt: return CT_DTYPE_INT32;
+    case at::kByte: return CT_DTYPE_UINT8;
+    case at::kBool: return CT_DTYPE_BOOL;
+    case at::kChar: return CT_DTYPE_INT8;
+    case at::kShort: return CT_DTYPE_INT16;
     default: break;
     }
     throw std::invalid_argument(std::string("dtype not supported by the bridge: ") + c10::toString(type));
@@ -78,8 +78,8 @@ int32_t ctorch::dtype_code(at::ScalarType type) {
 
 at::Device ctorch::device(int32_t type, int32_t index) {
     switch (type) {
-    case CT_CPU: return at::Device(at::kCPU);
-    case CT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    case CT_DEVICE_CPU: return at::Device(at::kCPU);
+    case CT_DEVICE_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
     throw std::invalid_argument("unknown device type " + std::to_string(type));
 }
@@ -89,9 +89,12 @@ at::TensorOptions ctorch::options(ct_options o) {
 }
 
 at::Scalar ctorch::scalar(ct_scalar s) {
-    if (s.is_int == 2) return at::Scalar(s.i != 0);
-    if (s.is_int) return at::Scalar(s.i);
-    return at::Scalar(s.f);
+    switch (s.kind) {
+    case CT_SCALAR_DOUBLE: return at::Scalar(s.f);
+    case CT_SCALAR_INT: return at::Scalar(s.i);
+    case CT_SCALAR_BOOL: return at::Scalar(s.i != 0);
+    }
+    throw std::invalid_argument("unknown scalar kind " + std::to_string(s.kind));
 }
 
 extern "C" {
@@ -128,7 +131,7 @@ int64_t ct_cuda_device_count(void) {
 
 int32_t ct_cuda_synchronize(int32_t index) {
     CT_GUARD({
-        auto device = ctorch::device(CT_CUDA, index);
+        auto device = ctorch::device(CT_DEVICE_CUDA, index);
         auto t = at::zeros({1}, at::TensorOptions().device(device));
         (void)t.cpu();
     })
