@@ -2,10 +2,12 @@
  * ctorch.h — the C bridge over libtorch (ATen + autograd).
  *
  * Pure C: opaque handles, int64_t* + length for shapes, out-parameters and an int32_t
- * status (0 = ok). Every function is noexcept on the C++ side and catches every exception;
- * the message of the last failure on this thread is read with ct_last_error(). Each tensor
- * handle returned through an out-parameter is a new reference owned by the caller and
- * released with ct_free().
+ * status (0 = ok). Every function that returns a status runs inside one exception guard
+ * on the C++ side; the message of the last failure on this thread is read with
+ * ct_last_error(). The few functions without a status (they return a value, or nothing)
+ * cannot fail.
+ * Each tensor handle returned through an out-parameter is a new reference owned by the
+ * caller and released with ct_free().
  *
  * Every int32_t parameter that selects among alternatives (dtype, device, op, mode) takes
  * one of the named constants below: both sides bind to the names, never to their values.
@@ -47,25 +49,27 @@ int32_t ct_trap_depth(void);
 const char *ct_trap_pop(void);
 
 /* ---- runtime ---- */
-/* Loads libtorch_cuda.so when it sits beside libtorch_cpu.so, so CUDA kernels register. */
+/* Loads libtorch_cuda.so when it sits beside libtorch_cpu.so, so CUDA kernels register.
+ * Runs once per process; every call reports the outcome of that one load. */
 int32_t ct_init(void);
+/* libtorch's version: a string constant, safe to read from any thread. */
 const char *ct_version(void);
-const char *ct_library_dir(void);
-const char *ct_cuda_library(void); /* path loaded, or "" */
-const char *ct_build_config(void);
-int32_t ct_cuda_is_available(void);
-int64_t ct_cuda_device_count(void);
+/* These three strings are written once, then stay valid and unchanged for the process. */
+int32_t ct_library_dir(const char **out);
+int32_t ct_cuda_library(const char **out); /* path loaded, or "" */
+int32_t ct_build_config(const char **out);
+int32_t ct_cuda_device_count(int64_t *out);
 int32_t ct_cuda_synchronize(int32_t index);
 int32_t ct_core_count(void);
-void ct_set_num_threads(int32_t n);
-int32_t ct_get_num_threads(void);
-void ct_manual_seed(uint64_t seed);
+int32_t ct_set_num_threads(int32_t n);
+int32_t ct_get_num_threads(int32_t *out);
+int32_t ct_manual_seed(uint64_t seed);
 /* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
 void ct_release_free_memory(void);
 int32_t ct_grad_enabled(void);
 void ct_set_grad_enabled(int32_t enabled);
 /* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
-double ct_bench_native_add(int64_t iterations);
+int32_t ct_bench_native_add(int64_t iterations, double *out);
 
 /* ---- generators ---- */
 int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out);
