@@ -8,6 +8,35 @@ c10::optional<at::Tensor> maybe(ct_tensor h) {
     if (h == nullptr) return c10::nullopt;
     return T(h);
 }
+
+// ATen's grid sampler takes its own integer codes (GridSamplerInterpolation, GridSamplerPadding),
+// from a header libtorch does not install: 0 bilinear, 1 nearest, 2 bicubic; 0 zeros, 1 border, 2 reflection.
+int64_t grid_sampler_mode(int32_t mode) {
+    switch (mode) {
+    case CT_INTERP_BILINEAR: return 0;
+    case CT_INTERP_NEAREST: return 1;
+    case CT_INTERP_BICUBIC: return 2;
+    }
+    throw std::invalid_argument("unknown grid_sample mode " + std::to_string(mode));
+}
+
+int64_t grid_sampler_padding(int32_t padding) {
+    switch (padding) {
+    case CT_GRID_PADDING_ZEROS: return 0;
+    case CT_GRID_PADDING_BORDER: return 1;
+    case CT_GRID_PADDING_REFLECTION: return 2;
+    }
+    throw std::invalid_argument("unknown grid_sample padding " + std::to_string(padding));
+}
+
+at::Reduction::Reduction loss_reduction(int32_t code) {
+    switch (code) {
+    case CT_REDUCTION_NONE: return at::Reduction::None;
+    case CT_REDUCTION_MEAN: return at::Reduction::Mean;
+    case CT_REDUCTION_SUM: return at::Reduction::Sum;
+    }
+    throw std::invalid_argument("unknown loss reduction " + std::to_string(code));
+}
 } // namespace
 
 extern "C" {
@@ -45,12 +74,12 @@ int32_t ct_interpolate(ct_tensor x, int32_t mode, const int64_t *size, int32_t a
         bool corners = align_corners != 0;
         at::Tensor r;
         switch (mode) {
-        case CT_NEAREST: r = at::upsample_nearest2d(T(x), s, c10::nullopt, c10::nullopt); break;
-        case CT_BILINEAR:
+        case CT_INTERP_NEAREST: r = at::upsample_nearest2d(T(x), s, c10::nullopt, c10::nullopt); break;
+        case CT_INTERP_BILINEAR:
             r = antialias ? at::_upsample_bilinear2d_aa(T(x), s, corners, c10::nullopt, c10::nullopt)
                           : at::upsample_bilinear2d(T(x), s, corners, c10::nullopt, c10::nullopt);
             break;
-        case CT_BICUBIC:
+        case CT_INTERP_BICUBIC:
             r = antialias ? at::_upsample_bicubic2d_aa(T(x), s, corners, c10::nullopt, c10::nullopt)
                           : at::upsample_bicubic2d(T(x), s, corners, c10::nullopt, c10::nullopt);
             break;
@@ -66,37 +95,28 @@ int32_t ct_affine_grid(ct_tensor theta, const int64_t *size, int64_t ndim, int32
 
 int32_t ct_grid_sample(ct_tensor x, ct_tensor grid, int32_t mode, int32_t padding, int32_t align_corners,
                        ct_tensor *out) {
-    // ATen's interpolation codes: 0 bilinear, 1 nearest, 2 bicubic.
-    CT_GUARD({
-        int64_t aten_mode;
-        switch (mode) {
-        case CT_BILINEAR: aten_mode = 0; break;
-        case CT_NEAREST: aten_mode = 1; break;
-        case CT_BICUBIC: aten_mode = 2; break;
-        default: throw std::invalid_argument("unknown grid_sample mode " + std::to_string(mode));
-        }
-        *out = wrap(at::grid_sampler(T(x), T(grid), aten_mode, padding, align_corners != 0));
-    })
+    CT_RETURN(at::grid_sampler(T(x), T(grid), grid_sampler_mode(mode), grid_sampler_padding(padding),
+                               align_corners != 0))
 }
 
 int32_t ct_dropout(ct_tensor x, double p, int32_t train, ct_tensor *out) { CT_RETURN(at::dropout(T(x), p, train != 0)) }
 
 int32_t ct_cross_entropy(ct_tensor logits, ct_tensor target, ct_tensor weight, int32_t reduction,
                          int64_t ignore_index, double label_smoothing, ct_tensor *out) {
-    CT_RETURN(at::cross_entropy_loss(T(logits), T(target), maybe(weight), reduction, ignore_index, label_smoothing))
+    CT_RETURN(at::cross_entropy_loss(T(logits), T(target), maybe(weight), loss_reduction(reduction), ignore_index,
+                                     label_smoothing))
 }
 
 int32_t ct_one_hot(ct_tensor t, int64_t num_classes, ct_tensor *out) { CT_RETURN(at::one_hot(T(t), num_classes)) }
 
 int32_t ct_pad(ct_tensor x, const int64_t *pad, int64_t n, int32_t mode, double value, ct_tensor *out) {
-    // mode: 0 constant, 1 reflect, 2 replicate
     CT_GUARD({
         auto p = dims(pad, n);
         at::Tensor r;
         switch (mode) {
-        case 0: r = at::constant_pad_nd(T(x), p, value); break;
-        case 1: r = at::reflection_pad2d(T(x), p); break;
-        case 2: r = at::replication_pad2d(T(x), p); break;
+        case CT_PAD_CONSTANT: r = at::constant_pad_nd(T(x), p, value); break;
+        case CT_PAD_REFLECT: r = at::reflection_pad2d(T(x), p); break;
+        case CT_PAD_REPLICATE: r = at::replication_pad2d(T(x), p); break;
         default: throw std::invalid_argument("unknown padding mode " + std::to_string(mode));
         }
         *out = wrap(std::move(r));

@@ -17,134 +17,134 @@ at::Tensor wrapped_number(const at::Scalar &s, const at::TensorOptions &like) {
 
 at::Tensor binary(int32_t op, const at::Tensor &a, const at::Tensor &b) {
     switch (op) {
-    case CT_ADD: return at::add(a, b);
-    case CT_SUB: return at::sub(a, b);
-    case CT_MUL: return at::mul(a, b);
-    case CT_DIV: return at::div(a, b);
-    case CT_POW: return at::pow(a, b);
-    case CT_MAXIMUM: return at::maximum(a, b);
-    case CT_MINIMUM: return at::minimum(a, b);
-    case CT_REMAINDER: return at::remainder(a, b);
-    case CT_EQ: return at::eq(a, b);
-    case CT_NE: return at::ne(a, b);
-    case CT_LT: return at::lt(a, b);
-    case CT_LE: return at::le(a, b);
-    case CT_GT: return at::gt(a, b);
-    case CT_GE: return at::ge(a, b);
-    case CT_AND: return at::logical_and(a, b);
-    case CT_OR: return at::logical_or(a, b);
-    case CT_XOR: return at::logical_xor(a, b);
-    case CT_MATMUL: return at::matmul(a, b);
-    case CT_MM: return at::mm(a, b);
-    case CT_BMM: return at::bmm(a, b);
-    case CT_ATAN2: return at::atan2(a, b);
-    case CT_FLOOR_DIVIDE: return at::div(a, b, "floor");
+    case CT_BINARY_ADD: return at::add(a, b);
+    case CT_BINARY_SUB: return at::sub(a, b);
+    case CT_BINARY_MUL: return at::mul(a, b);
+    case CT_BINARY_DIV: return at::div(a, b);
+    case CT_BINARY_POW: return at::pow(a, b);
+    case CT_BINARY_MAXIMUM: return at::maximum(a, b);
+    case CT_BINARY_MINIMUM: return at::minimum(a, b);
+    case CT_BINARY_REMAINDER: return at::remainder(a, b);
+    case CT_BINARY_EQ: return at::eq(a, b);
+    case CT_BINARY_NE: return at::ne(a, b);
+    case CT_BINARY_LT: return at::lt(a, b);
+    case CT_BINARY_LE: return at::le(a, b);
+    case CT_BINARY_GT: return at::gt(a, b);
+    case CT_BINARY_GE: return at::ge(a, b);
+    case CT_BINARY_AND: return at::logical_and(a, b);
+    case CT_BINARY_OR: return at::logical_or(a, b);
+    case CT_BINARY_XOR: return at::logical_xor(a, b);
+    case CT_BINARY_MATMUL: return at::matmul(a, b);
+    case CT_BINARY_MM: return at::mm(a, b);
+    case CT_BINARY_BMM: return at::bmm(a, b);
+    case CT_BINARY_ATAN2: return at::atan2(a, b);
+    case CT_BINARY_FLOOR_DIVIDE: return at::div(a, b, "floor");
     }
     throw std::invalid_argument("unknown binary op " + std::to_string(op));
 }
 
 at::Tensor binary_scalar(int32_t op, const at::Tensor &a, const at::Scalar &b) {
     switch (op) {
-    case CT_ADD: return at::add(a, b);
-    case CT_SUB: return at::sub(a, b);
-    case CT_MUL: return at::mul(a, b);
-    case CT_DIV: return at::div(a, b);
-    case CT_POW: return at::pow(a, b);
-    case CT_REMAINDER: return at::remainder(a, b);
-    case CT_EQ: return at::eq(a, b);
-    case CT_NE: return at::ne(a, b);
-    case CT_LT: return at::lt(a, b);
-    case CT_LE: return at::le(a, b);
-    case CT_GT: return at::gt(a, b);
-    case CT_GE: return at::ge(a, b);
+    case CT_BINARY_ADD: return at::add(a, b);
+    case CT_BINARY_SUB: return at::sub(a, b);
+    case CT_BINARY_MUL: return at::mul(a, b);
+    case CT_BINARY_DIV: return at::div(a, b);
+    case CT_BINARY_POW: return at::pow(a, b);
+    case CT_BINARY_REMAINDER: return at::remainder(a, b);
+    case CT_BINARY_EQ: return at::eq(a, b);
+    case CT_BINARY_NE: return at::ne(a, b);
+    case CT_BINARY_LT: return at::lt(a, b);
+    case CT_BINARY_LE: return at::le(a, b);
+    case CT_BINARY_GT: return at::gt(a, b);
+    case CT_BINARY_GE: return at::ge(a, b);
     }
     return binary(op, a, wrapped_number(b, a.options()));
 }
 
 at::Tensor scalar_binary(int32_t op, const at::Scalar &a, const at::Tensor &b) {
     switch (op) {
-    case CT_ADD: return at::add(b, a);
-    case CT_MUL: return at::mul(b, a);
-    case CT_SUB: return at::rsub(b, a);
-    case CT_POW: return at::pow(a, b);
+    case CT_BINARY_ADD: return at::add(b, a);
+    case CT_BINARY_MUL: return at::mul(b, a);
+    case CT_BINARY_SUB: return at::rsub(b, a);
+    case CT_BINARY_POW: return at::pow(a, b);
     }
     return binary(op, wrapped_number(a, b.options()), b);
 }
 
 void binary_(int32_t op, const at::Tensor &a, const at::Tensor &b) {
     switch (op) {
-    case CT_ADD: a.add_(b); return;
-    case CT_SUB: a.sub_(b); return;
-    case CT_MUL: a.mul_(b); return;
-    case CT_DIV: a.div_(b); return;
-    case CT_POW: a.pow_(b); return;
-    case CT_MAXIMUM: a.copy_(at::maximum(a, b)); return;
-    case CT_MINIMUM: a.copy_(at::minimum(a, b)); return;
-    case CT_REMAINDER: a.remainder_(b); return;
+    case CT_BINARY_ADD: a.add_(b); return;
+    case CT_BINARY_SUB: a.sub_(b); return;
+    case CT_BINARY_MUL: a.mul_(b); return;
+    case CT_BINARY_DIV: a.div_(b); return;
+    case CT_BINARY_POW: a.pow_(b); return;
+    case CT_BINARY_MAXIMUM: a.copy_(at::maximum(a, b)); return;
+    case CT_BINARY_MINIMUM: a.copy_(at::minimum(a, b)); return;
+    case CT_BINARY_REMAINDER: a.remainder_(b); return;
     }
     throw std::invalid_argument("in-place binary op " + std::to_string(op) + " is not supported");
 }
 
 void binary_scalar_(int32_t op, const at::Tensor &a, const at::Scalar &b) {
     switch (op) {
-    case CT_ADD: a.add_(b); return;
-    case CT_SUB: a.sub_(b); return;
-    case CT_MUL: a.mul_(b); return;
-    case CT_DIV: a.div_(b); return;
-    case CT_POW: a.pow_(b); return;
-    case CT_REMAINDER: a.remainder_(b); return;
+    case CT_BINARY_ADD: a.add_(b); return;
+    case CT_BINARY_SUB: a.sub_(b); return;
+    case CT_BINARY_MUL: a.mul_(b); return;
+    case CT_BINARY_DIV: a.div_(b); return;
+    case CT_BINARY_POW: a.pow_(b); return;
+    case CT_BINARY_REMAINDER: a.remainder_(b); return;
     }
     throw std::invalid_argument("in-place binary op " + std::to_string(op) + " with a scalar is not supported");
 }
 
 at::Tensor unary(int32_t op, const at::Tensor &t) {
     switch (op) {
-    case CT_NEG: return at::neg(t);
-    case CT_EXP: return at::exp(t);
-    case CT_LOG: return at::log(t);
-    case CT_SQRT: return at::sqrt(t);
-    case CT_RSQRT: return at::rsqrt(t);
-    case CT_ABS: return at::abs(t);
-    case CT_RELU: return at::relu(t);
-    case CT_SIGMOID: return at::sigmoid(t);
-    case CT_TANH: return at::tanh(t);
-    case CT_ERF: return at::erf(t);
-    case CT_SIN: return at::sin(t);
-    case CT_COS: return at::cos(t);
-    case CT_FLOOR: return at::floor(t);
-    case CT_CEIL: return at::ceil(t);
-    case CT_ROUND: return at::round(t);
-    case CT_SIGN: return at::sign(t);
-    case CT_RECIPROCAL: return at::reciprocal(t);
-    case CT_SQUARE: return at::square(t);
-    case CT_LOG1P: return at::log1p(t);
-    case CT_EXPM1: return at::expm1(t);
-    case CT_NOT: return at::logical_not(t);
-    case CT_ISNAN: return at::isnan(t);
-    case CT_ISFINITE: return at::isfinite(t);
-    case CT_LOG2: return at::log2(t);
-    case CT_GELU: return at::gelu(t);
+    case CT_UNARY_NEG: return at::neg(t);
+    case CT_UNARY_EXP: return at::exp(t);
+    case CT_UNARY_LOG: return at::log(t);
+    case CT_UNARY_SQRT: return at::sqrt(t);
+    case CT_UNARY_RSQRT: return at::rsqrt(t);
+    case CT_UNARY_ABS: return at::abs(t);
+    case CT_UNARY_RELU: return at::relu(t);
+    case CT_UNARY_SIGMOID: return at::sigmoid(t);
+    case CT_UNARY_TANH: return at::tanh(t);
+    case CT_UNARY_ERF: return at::erf(t);
+    case CT_UNARY_SIN: return at::sin(t);
+    case CT_UNARY_COS: return at::cos(t);
+    case CT_UNARY_FLOOR: return at::floor(t);
+    case CT_UNARY_CEIL: return at::ceil(t);
+    case CT_UNARY_ROUND: return at::round(t);
+    case CT_UNARY_SIGN: return at::sign(t);
+    case CT_UNARY_RECIPROCAL: return at::reciprocal(t);
+    case CT_UNARY_SQUARE: return at::square(t);
+    case CT_UNARY_LOG1P: return at::log1p(t);
+    case CT_UNARY_EXPM1: return at::expm1(t);
+    case CT_UNARY_NOT: return at::logical_not(t);
+    case CT_UNARY_ISNAN: return at::isnan(t);
+    case CT_UNARY_ISFINITE: return at::isfinite(t);
+    case CT_UNARY_LOG2: return at::log2(t);
+    case CT_UNARY_GELU: return at::gelu(t);
     }
     throw std::invalid_argument("unknown unary op " + std::to_string(op));
 }
 
 void unary_(int32_t op, const at::Tensor &t) {
     switch (op) {
-    case CT_NEG: t.neg_(); return;
-    case CT_EXP: t.exp_(); return;
-    case CT_LOG: t.log_(); return;
-    case CT_SQRT: t.sqrt_(); return;
-    case CT_RSQRT: t.rsqrt_(); return;
-    case CT_ABS: t.abs_(); return;
-    case CT_RELU: t.relu_(); return;
-    case CT_SIGMOID: t.sigmoid_(); return;
-    case CT_TANH: t.tanh_(); return;
-    case CT_FLOOR: t.floor_(); return;
-    case CT_CEIL: t.ceil_(); return;
-    case CT_ROUND: t.round_(); return;
-    case CT_SIGN: t.sign_(); return;
-    case CT_RECIPROCAL: t.reciprocal_(); return;
-    case CT_SQUARE: t.square_(); return;
+    case CT_UNARY_NEG: t.neg_(); return;
+    case CT_UNARY_EXP: t.exp_(); return;
+    case CT_UNARY_LOG: t.log_(); return;
+    case CT_UNARY_SQRT: t.sqrt_(); return;
+    case CT_UNARY_RSQRT: t.rsqrt_(); return;
+    case CT_UNARY_ABS: t.abs_(); return;
+    case CT_UNARY_RELU: t.relu_(); return;
+    case CT_UNARY_SIGMOID: t.sigmoid_(); return;
+    case CT_UNARY_TANH: t.tanh_(); return;
+    case CT_UNARY_FLOOR: t.floor_(); return;
+    case CT_UNARY_CEIL: t.ceil_(); return;
+    case CT_UNARY_ROUND: t.round_(); return;
+    case CT_UNARY_SIGN: t.sign_(); return;
+    case CT_UNARY_RECIPROCAL: t.reciprocal_(); return;
+    case CT_UNARY_SQUARE: t.square_(); return;
     }
     t.copy_(unary(op, t));
 }
@@ -216,29 +216,29 @@ int32_t ct_reduce(int32_t op, ct_tensor h, const int64_t *d, int64_t nd, int32_t
             std::vector<int64_t> all(static_cast<size_t>(t.dim()));
             for (int64_t i = 0; i < t.dim(); ++i) all[static_cast<size_t>(i)] = i;
             switch (op) {
-            case CT_SUM: r = keep ? at::sum(t, all, true) : at::sum(t); break;
-            case CT_MEAN: r = keep ? at::mean(t, all, true) : at::mean(t); break;
-            case CT_PROD: r = at::prod(t); break;
-            case CT_AMAX: r = at::amax(t, all, keep); break;
-            case CT_AMIN: r = at::amin(t, all, keep); break;
-            case CT_LOGSUMEXP: r = at::logsumexp(t, all, keep); break;
-            case CT_ALL: r = at::all(t); break;
-            case CT_ANY: r = at::any(t); break;
+            case CT_REDUCE_SUM: r = keep ? at::sum(t, all, true) : at::sum(t); break;
+            case CT_REDUCE_MEAN: r = keep ? at::mean(t, all, true) : at::mean(t); break;
+            case CT_REDUCE_PROD: r = at::prod(t); break;
+            case CT_REDUCE_AMAX: r = at::amax(t, all, keep); break;
+            case CT_REDUCE_AMIN: r = at::amin(t, all, keep); break;
+            case CT_REDUCE_LOGSUMEXP: r = at::logsumexp(t, all, keep); break;
+            case CT_REDUCE_ALL: r = at::all(t); break;
+            case CT_REDUCE_ANY: r = at::any(t); break;
             default: throw std::invalid_argument("unknown reduction " + std::to_string(op));
             }
         } else {
             auto ds = dims(d, nd);
             switch (op) {
-            case CT_SUM: r = at::sum(t, ds, keep); break;
-            case CT_MEAN: r = at::mean(t, ds, keep); break;
-            case CT_AMAX: r = at::amax(t, ds, keep); break;
-            case CT_AMIN: r = at::amin(t, ds, keep); break;
-            case CT_LOGSUMEXP: r = at::logsumexp(t, ds, keep); break;
-            case CT_PROD:
-            case CT_ALL:
-            case CT_ANY: {
+            case CT_REDUCE_SUM: r = at::sum(t, ds, keep); break;
+            case CT_REDUCE_MEAN: r = at::mean(t, ds, keep); break;
+            case CT_REDUCE_AMAX: r = at::amax(t, ds, keep); break;
+            case CT_REDUCE_AMIN: r = at::amin(t, ds, keep); break;
+            case CT_REDUCE_LOGSUMEXP: r = at::logsumexp(t, ds, keep); break;
+            case CT_REDUCE_PROD:
+            case CT_REDUCE_ALL:
+            case CT_REDUCE_ANY: {
                 if (nd != 1) throw std::invalid_argument("prod, all and any reduce one dimension at a time");
-                r = op == CT_PROD ? at::prod(t, ds[0], keep) : op == CT_ALL ? at::all(t, ds[0], keep) : at::any(t, ds[0], keep);
+                r = op == CT_REDUCE_PROD ? at::prod(t, ds[0], keep) : op == CT_REDUCE_ALL ? at::all(t, ds[0], keep) : at::any(t, ds[0], keep);
                 break;
             }
             default: throw std::invalid_argument("unknown reduction " + std::to_string(op));

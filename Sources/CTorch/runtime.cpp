@@ -14,13 +14,12 @@
 #include <unistd.h>
 
 namespace {
+// Written once, inside load_once(), and only read afterwards: std::call_once orders the
+// writes before every reader on any thread.
 std::string library_dir;
 std::string cuda_library;
-std::string build_config;
-std::string version_string;
-std::once_flag init_once;
-int32_t init_status = 0;
 std::string init_error;
+std::once_flag init_once;
 
 void initialize() {
     Dl_info info;
@@ -35,42 +34,44 @@ void initialize() {
         if (dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
             cuda_library = candidate;
         } else {
-            init_status = 1;
             const char *why = dlerror();
             init_error = "cannot load " + candidate + ": " + (why ? why : "unknown dlopen error");
         }
     }
 }
+
+// Every reader of the start-up facts goes through here, so none reads them half-written.
+void load_once() { std::call_once(init_once, initialize); }
 } // namespace
 
 at::ScalarType ctorch::scalar_type(int32_t code) {
     switch (code) {
-    case CT_FLOAT32: return at::kFloat;
-    case CT_FLOAT64: return at::kDouble;
-    case CT_FLOAT16: return at::kHalf;
-    case CT_BFLOAT16: return at::kBFloat16;
-    case CT_INT64: return at::kLong;
-    case CT_INT32: return at::kInt;
-    case CT_UINT8: return at::kByte;
-    case CT_BOOL: return at::kBool;
-    case CT_INT8: return at::kChar;
-    case CT_INT16: return at::kShort;
+    case CT_DTYPE_FLOAT32: return at::kFloat;
+    case CT_DTYPE_FLOAT64: return at::kDouble;
+    case CT_DTYPE_FLOAT16: return at::kHalf;
+    case CT_DTYPE_BFLOAT16: return at::kBFloat16;
+    case CT_DTYPE_INT64: return at::kLong;
+    case CT_DTYPE_INT32: return at::kInt;
+    case CT_DTYPE_UINT8: return at::kByte;
+    case CT_DTYPE_BOOL: return at::kBool;
+    case CT_DTYPE_INT8: return at::kChar;
+    case CT_DTYPE_INT16: return at::kShort;
     }
     throw std::invalid_argument("unknown dtype code " + std::to_string(code));
 }
 
 int32_t ctorch::dtype_code(at::ScalarType type) {
     switch (type) {
-    case at::kFloat: return CT_FLOAT32;
-    case at::kDouble: return CT_FLOAT64;
-    case at::kHalf: return CT_FLOAT16;
-    case at::kBFloat16: return CT_BFLOAT16;
-    case at::kLong: return CT_INT64;
-    case at::kInt: return CT_INT32;
-    case at::kByte: return CT_UINT8;
-    case at::kBool: return CT_BOOL;
-    case at::kChar: return CT_INT8;
-    case at::kShort: return CT_INT16;
+    case at::kFloat: return CT_DTYPE_FLOAT32;
+    case at::kDouble: return CT_DTYPE_FLOAT64;
+    case at::kHalf: return CT_DTYPE_FLOAT16;
+    case at::kBFloat16: return CT_DTYPE_BFLOAT16;
+    case at::kLong: return CT_DTYPE_INT64;
+    case at::kInt: return CT_DTYPE_INT32;
+    case at::kByte: return CT_DTYPE_UINT8;
+    case at::kBool: return CT_DTYPE_BOOL;
+    case at::kChar: return CT_DTYPE_INT8;
+    case at::kShort: return CT_DTYPE_INT16;
     default: break;
     }
     throw std::invalid_argument(std::string("dtype not supported by the bridge: ") + c10::toString(type));
@@ -78,8 +79,8 @@ int32_t ctorch::dtype_code(at::ScalarType type) {
 
 at::Device ctorch::device(int32_t type, int32_t index) {
     switch (type) {
-    case CT_CPU: return at::Device(at::kCPU);
-    case CT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    case CT_DEVICE_CPU: return at::Device(at::kCPU);
+    case CT_DEVICE_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
     throw std::invalid_argument("unknown device type " + std::to_string(type));
 }
@@ -89,46 +90,54 @@ at::TensorOptions ctorch::options(ct_options o) {
 }
 
 at::Scalar ctorch::scalar(ct_scalar s) {
-    if (s.is_int == 2) return at::Scalar(s.i != 0);
-    if (s.is_int) return at::Scalar(s.i);
-    return at::Scalar(s.f);
+    switch (s.kind) {
+    case CT_SCALAR_DOUBLE: return at::Scalar(s.f);
+    case CT_SCALAR_INT: return at::Scalar(s.i);
+    case CT_SCALAR_BOOL: return at::Scalar(s.i != 0);
+    }
+    throw std::invalid_argument("unknown scalar kind " + std::to_string(s.kind));
 }
 
 extern "C" {
 
 int32_t ct_init(void) {
-    std::call_once(init_once, initialize);
-    if (init_status != 0) ctorch::record_error(init_error.c_str());
-    return init_status;
+    CT_GUARD({
+        load_once();
+        if (!init_error.empty()) throw std::runtime_error(init_error);
+    })
 }
 
-const char *ct_version(void) {
-    if (version_string.empty()) version_string = TORCH_VERSION;
-    return version_string.c_str();
+// A string literal: nothing is written, so any thread may read it at any time.
+const char *ct_version(void) { return TORCH_VERSION; }
+
+int32_t ct_library_dir(const char **out) {
+    CT_GUARD({
+        load_once();
+        *out = library_dir.c_str();
+    })
 }
 
-const char *ct_library_dir(void) { return library_dir.c_str(); }
-const char *ct_cuda_library(void) { return cuda_library.c_str(); }
-
-const char *ct_build_config(void) {
-    try {
-        if (build_config.empty()) build_config = at::show_config();
-    } catch (...) {
-    }
-    return build_config.c_str();
+int32_t ct_cuda_library(const char **out) {
+    CT_GUARD({
+        load_once();
+        *out = cuda_library.c_str();
+    })
 }
 
-int32_t ct_cuda_is_available(void) {
-    try { return at::detail::getCUDAHooks().hasCUDA() ? 1 : 0; } catch (...) { return 0; }
+int32_t ct_build_config(const char **out) {
+    CT_GUARD({
+        // A function-local static is initialised once even when threads race to it; an
+        // exception leaves it uninitialised, so a later call tries again.
+        static const std::string config = at::show_config();
+        *out = config.c_str();
+    })
 }
 
-int64_t ct_cuda_device_count(void) {
-    try { return at::detail::getCUDAHooks().getNumGPUs(); } catch (...) { return 0; }
-}
+int32_t ct_cuda_device_count(int64_t *out) { CT_GUARD(*out = at::detail::getCUDAHooks().getNumGPUs()) }
 
 int32_t ct_cuda_synchronize(int32_t index) {
     CT_GUARD({
-        auto device = ctorch::device(CT_CUDA, index);
+        auto device = ctorch::device(CT_DEVICE_CUDA, index);
         auto t = at::zeros({1}, at::TensorOptions().device(device));
         (void)t.cpu();
     })
@@ -140,22 +149,19 @@ int32_t ct_core_count(void) {
     return static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-void ct_set_num_threads(int32_t n) {
-    try { at::set_num_threads(n); } catch (...) {}
-}
-int32_t ct_get_num_threads(void) { return at::get_num_threads(); }
+int32_t ct_set_num_threads(int32_t n) { CT_GUARD(at::set_num_threads(n)) }
+int32_t ct_get_num_threads(int32_t *out) { CT_GUARD(*out = at::get_num_threads()) }
 
-void ct_manual_seed(uint64_t seed) {
-    try { at::manual_seed(seed); } catch (...) {}
-}
+int32_t ct_manual_seed(uint64_t seed) { CT_GUARD(at::manual_seed(seed)) }
 
 void ct_release_free_memory(void) { malloc_trim(0); }
 
 int32_t ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int32_t enabled) { c10::GradMode::set_enabled(enabled != 0); }
 
-double ct_bench_native_add(int64_t iterations) {
-    try {
+int32_t ct_bench_native_add(int64_t iterations, double *out) {
+    CT_GUARD({
+        if (iterations <= 0) throw std::invalid_argument("bench_native_add needs at least one iteration");
         auto a = at::ones({1});
         auto b = at::ones({1});
         auto start = std::chrono::steady_clock::now();
@@ -163,10 +169,8 @@ double ct_bench_native_add(int64_t iterations) {
             auto c = at::add(a, b);
         }
         std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-        return elapsed.count() / static_cast<double>(iterations);
-    } catch (...) {
-        return -1;
-    }
+        *out = elapsed.count() / static_cast<double>(iterations);
+    })
 }
 
 int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out) {

@@ -58,10 +58,10 @@ int32_t ct_device(ct_tensor t, int32_t *type, int32_t *index) {
     CT_GUARD({
         auto d = T(t).device();
         if (d.is_cpu()) {
-            *type = CT_CPU;
+            *type = CT_DEVICE_CPU;
             *index = 0;
         } else if (d.is_cuda()) {
-            *type = CT_CUDA;
+            *type = CT_DEVICE_CUDA;
             *index = d.index();
         } else {
             throw std::invalid_argument("device not supported by the bridge: " + d.str());

@@ -1,8 +1,30 @@
 import CTorch
 
 /// The element type of a tensor: a runtime value, as in PyTorch.
-public enum DType: Int32, CaseIterable, Sendable, CustomStringConvertible {
-    case float32 = 0, float64, float16, bfloat16, int64, int32, uint8, bool, int8, int16
+public enum DType: CaseIterable, Sendable, CustomStringConvertible {
+    case float32, float64, float16, bfloat16, int64, int32, uint8, bool, int8, int16
+
+    /// The bridge's constant for this dtype.
+    var code: Int32 {
+        switch self {
+        case .float32: return Int32(CT_DTYPE_FLOAT32)
+        case .float64: return Int32(CT_DTYPE_FLOAT64)
+        case .float16: return Int32(CT_DTYPE_FLOAT16)
+        case .bfloat16: return Int32(CT_DTYPE_BFLOAT16)
+        case .int64: return Int32(CT_DTYPE_INT64)
+        case .int32: return Int32(CT_DTYPE_INT32)
+        case .uint8: return Int32(CT_DTYPE_UINT8)
+        case .bool: return Int32(CT_DTYPE_BOOL)
+        case .int8: return Int32(CT_DTYPE_INT8)
+        case .int16: return Int32(CT_DTYPE_INT16)
+        }
+    }
+
+    /// The dtype the bridge reports with `code`, nil for a code it never reports.
+    init?(code: Int32) {
+        guard let dtype = DType.allCases.first(where: { $0.code == code }) else { return nil }
+        self = dtype
+    }
 
     public var isFloatingPoint: Bool {
         switch self {
@@ -67,9 +89,9 @@ public enum Scalar: Sendable, ExpressibleByIntegerLiteral, ExpressibleByFloatLit
 
     var c: ct_scalar {
         switch self {
-        case .int(let i): return ct_scalar(f: Double(i), i: Int64(i), is_int: 1)
-        case .double(let d): return ct_scalar(f: d, i: 0, is_int: 0)
-        case .bool(let b): return ct_scalar(f: b ? 1 : 0, i: b ? 1 : 0, is_int: 2)
+        case .int(let i): return ct_scalar(f: Double(i), i: Int64(i), kind: Int32(CT_SCALAR_INT))
+        case .double(let d): return ct_scalar(f: d, i: 0, kind: Int32(CT_SCALAR_DOUBLE))
+        case .bool(let b): return ct_scalar(f: b ? 1 : 0, i: b ? 1 : 0, kind: Int32(CT_SCALAR_BOOL))
         }
     }
 }

@@ -31,12 +31,12 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
 
     var code: (type: Int32, index: Int32) {
         switch self {
-        case .cpu: return (Int32(CT_CPU), 0)
-        case .cuda(let i): return (Int32(CT_CUDA), Int32(i))
+        case .cpu: return (Int32(CT_DEVICE_CPU), 0)
+        case .cuda(let i): return (Int32(CT_DEVICE_CUDA), Int32(i))
         }
     }
 
     func options(_ dtype: DType) -> ct_options {
-        ct_options(dtype: dtype.rawValue, device_type: code.type, device_index: code.index)
+        ct_options(dtype: dtype.code, device_type: code.type, device_index: code.index)
     }
 }

@@ -56,13 +56,25 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: [Int]) -> Tensor {
     Tensor.make { out in withInt64s(outputSize) { s, _ in ct_adaptive_avg_pool2d(x.handle, s, out) } }
 }
 
-public enum InterpolationMode: Int32, Sendable { case nearest = 0, bilinear, bicubic }
+/// How `interpolate` and `gridSample` weigh the pixels around a sampled point.
+public enum InterpolationMode: CaseIterable, Sendable {
+    case nearest, bilinear, bicubic
+
+    /// The bridge's constant for this mode.
+    var code: Int32 {
+        switch self {
+        case .nearest: return Int32(CT_INTERP_NEAREST)
+        case .bilinear: return Int32(CT_INTERP_BILINEAR)
+        case .bicubic: return Int32(CT_INTERP_BICUBIC)
+        }
+    }
+}
 
 /// Resizes [N, C, H, W] to `size` = [H', W'] (`F.interpolate`); `antialias` as torchvision's resize.
 public func interpolate(_ x: Tensor, size: [Int], mode: InterpolationMode = .bilinear,
                         alignCorners: Bool = false, antialias: Bool = false) -> Tensor {
     Tensor.make { out in
-        withInt64s(size) { s, _ in ct_interpolate(x.handle, mode.rawValue, s, alignCorners ? 1 : 0, antialias ? 1 : 0, out) }
+        withInt64s(size) { s, _ in ct_interpolate(x.handle, mode.code, s, alignCorners ? 1 : 0, antialias ? 1 : 0, out) }
     }
 }
 
@@ -71,12 +83,24 @@ public func affineGrid(_ theta: Tensor, size: [Int], alignCorners: Bool = false)
     Tensor.make { out in withInt64s(size) { ct_affine_grid(theta.handle, $0, $1, alignCorners ? 1 : 0, out) } }
 }
 
-public enum GridPadding: Int32, Sendable { case zeros = 0, border, reflection }
+/// What `gridSample` reads outside the input.
+public enum GridPadding: CaseIterable, Sendable {
+    case zeros, border, reflection
+
+    /// The bridge's constant for this padding.
+    var code: Int32 {
+        switch self {
+        case .zeros: return Int32(CT_GRID_PADDING_ZEROS)
+        case .border: return Int32(CT_GRID_PADDING_BORDER)
+        case .reflection: return Int32(CT_GRID_PADDING_REFLECTION)
+        }
+    }
+}
 
 /// Samples `x` at the normalised grid positions (`F.grid_sample`).
 public func gridSample(_ x: Tensor, grid: Tensor, mode: InterpolationMode = .bilinear, padding: GridPadding = .zeros,
                        alignCorners: Bool = false) -> Tensor {
-    Tensor.make { ct_grid_sample(x.handle, grid.handle, mode.rawValue, padding.rawValue, alignCorners ? 1 : 0, $0) }
+    Tensor.make { ct_grid_sample(x.handle, grid.handle, mode.code, padding.code, alignCorners ? 1 : 0, $0) }
 }
 
 /// Zeroes elements with probability p and scales the rest by 1/(1−p), in training only.
@@ -84,14 +108,26 @@ public func dropout(_ x: Tensor, p: Double, training: Bool) -> Tensor {
     Tensor.make { ct_dropout(x.handle, p, training ? 1 : 0, $0) }
 }
 
-public enum Reduction: Int32, Sendable { case none = 0, mean, sum }
+/// How a loss reduces over the batch.
+public enum Reduction: CaseIterable, Sendable {
+    case none, mean, sum
+
+    /// The bridge's constant for this reduction.
+    var code: Int32 {
+        switch self {
+        case .none: return Int32(CT_REDUCTION_NONE)
+        case .mean: return Int32(CT_REDUCTION_MEAN)
+        case .sum: return Int32(CT_REDUCTION_SUM)
+        }
+    }
+}
 
 /// Cross-entropy of logits [N, C] against class indices [N] (`F.cross_entropy`).
 public func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, reduction: Reduction = .mean,
                          ignoreIndex: Int = -100, labelSmoothing: Double = 0) -> Tensor {
     withExtendedLifetime(weight) {
         Tensor.make {
-            ct_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.rawValue, Int64(ignoreIndex),
+            ct_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.code, Int64(ignoreIndex),
                              labelSmoothing, $0)
         }
     }
@@ -102,11 +138,23 @@ public func oneHot(_ indices: Tensor, numClasses: Int) -> Tensor {
     Tensor.make { ct_one_hot(indices.handle, Int64(numClasses), $0) }
 }
 
-public enum PaddingMode: Int32, Sendable { case constant = 0, reflect, replicate }
+/// How `pad` fills the border: with a constant, a mirror image, or the edge repeated.
+public enum PaddingMode: CaseIterable, Sendable {
+    case constant, reflect, replicate
+
+    /// The bridge's constant for this mode.
+    var code: Int32 {
+        switch self {
+        case .constant: return Int32(CT_PAD_CONSTANT)
+        case .reflect: return Int32(CT_PAD_REFLECT)
+        case .replicate: return Int32(CT_PAD_REPLICATE)
+        }
+    }
+}
 
 /// Pads the last dimensions: `pad` = [left, right, top, bottom] (`F.pad`).
 public func pad(_ x: Tensor, _ pad: [Int], mode: PaddingMode = .constant, value: Double = 0) -> Tensor {
-    Tensor.make { out in withInt64s(pad) { ct_pad(x.handle, $0, $1, mode.rawValue, value, out) } }
+    Tensor.make { out in withInt64s(pad) { ct_pad(x.handle, $0, $1, mode.code, value, out) } }
 }
 
 /// Scales vectors along `dim` to unit p-norm (`F.normalize`).

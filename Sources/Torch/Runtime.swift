@@ -7,15 +7,29 @@ import Glibc
 public enum Runtime {
     /// Loads CUDA kernels when present and sets the intra-op thread count to the number of
     /// cores (Debian's libtorch defaults to one thread). Runs once, before the first tensor.
+    /// Start-up failures are warnings, kept in a scope of their own so that they never
+    /// surface as the error of whichever `withTorchErrors` scope made the first tensor.
     static let started: Bool = {
-        let status = ct_init()
-        if status != 0 {
-            writeStandardError("warning: \(String(cString: ct_last_error()))\n")
-        }
+        ct_trap_push()
+        defer { _ = ct_trap_pop() }
+        let loaded = ct_init() == 0
+        if !loaded { warnLastError() }
         let requested = getenv("BLOCKWISE_THREADS").flatMap { Int(String(cString: $0)) }
-        ct_set_num_threads(Int32(requested ?? coreCount))
-        return status == 0
+        if ct_set_num_threads(Int32(requested ?? coreCount)) != 0 { warnLastError() }
+        return loaded
     }()
+
+    private static func warnLastError() {
+        writeStandardError("warning: \(String(cString: ct_last_error()))\n")
+    }
+
+    /// A string the bridge keeps for the life of the process ("" after a failure inside
+    /// `withTorchErrors`).
+    private static func bridgeString(_ call: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32) -> String {
+        var text: UnsafePointer<CChar>?
+        check(call(&text))
+        return text.map { String(cString: $0) } ?? ""
+    }
 
     @inline(__always) static func ensureStarted() { _ = started }
 
@@ -26,37 +40,50 @@ public enum Runtime {
     public static var version: String { ensureStarted(); return String(cString: ct_version()) }
 
     /// The folder libtorch_cpu was loaded from.
-    public static var libraryDirectory: String { ensureStarted(); return String(cString: ct_library_dir()) }
+    public static var libraryDirectory: String { ensureStarted(); return bridgeString { ct_library_dir($0) } }
 
     /// The libtorch_cuda library loaded at start-up, if any.
     public static var cudaLibrary: String? {
         ensureStarted()
-        let path = String(cString: ct_cuda_library())
+        let path = bridgeString { ct_cuda_library($0) }
         return path.isEmpty ? nil : path
     }
 
     /// libtorch's own description of its build (BLAS, OpenMP, CPU capabilities, CUDA).
-    public static var buildConfiguration: String { ensureStarted(); return String(cString: ct_build_config()) }
+    public static var buildConfiguration: String { ensureStarted(); return bridgeString { ct_build_config($0) } }
 
-    public static var cudaDeviceCount: Int { ensureStarted(); return Int(ct_cuda_device_count()) }
+    /// CUDA devices libtorch can use: 0 without CUDA.
+    public static var cudaDeviceCount: Int {
+        ensureStarted()
+        var count: Int64 = 0
+        check(ct_cuda_device_count(&count))
+        return Int(count)
+    }
 
     /// Intra-op threads used by libtorch's CPU kernels.
     public static var threads: Int {
-        get { ensureStarted(); return Int(ct_get_num_threads()) }
-        set { ensureStarted(); ct_set_num_threads(Int32(newValue)) }
+        get {
+            ensureStarted()
+            var count: Int32 = 0
+            check(ct_get_num_threads(&count))
+            return Int(count)
+        }
+        set { ensureStarted(); check(ct_set_num_threads(Int32(newValue))) }
     }
 
     /// Seeds the default generators of every device.
     public static func manualSeed(_ seed: UInt64) {
         ensureStarted()
-        ct_manual_seed(seed)
+        check(ct_manual_seed(seed))
     }
 
     /// Seconds per call of libtorch's add on two 1-element CPU tensors, timed in a C++ loop:
     /// the baseline against which the Swift binding's own cost is measured.
     public static func nativeAddSeconds(iterations: Int) -> Double {
         ensureStarted()
-        return ct_bench_native_add(Int64(iterations))
+        var seconds = 0.0
+        check(ct_bench_native_add(Int64(iterations), &seconds))
+        return seconds
     }
 
     /// Gives memory that freed tensors left with malloc back to the system, so that resident

@@ -2,30 +2,90 @@ import CTorch
 
 // Elementwise arithmetic with broadcasting and PyTorch's type promotion.
 
-enum BinaryOp: Int32 {
-    case add = 0, sub, mul, div, pow, maximum, minimum, remainder
+/// An elementwise or matrix op of two operands (ct_binary and its variants).
+enum BinaryOp: CaseIterable {
+    case add, sub, mul, div, pow, maximum, minimum, remainder, floorDivide, atan2
     case eq, ne, lt, le, gt, ge, and, or, xor
-    case matmul, mm, bmm, atan2, floorDivide
+    case matmul, mm, bmm
+
+    /// The bridge's constant for this op.
+    var code: Int32 {
+        switch self {
+        case .add: return Int32(CT_BINARY_ADD)
+        case .sub: return Int32(CT_BINARY_SUB)
+        case .mul: return Int32(CT_BINARY_MUL)
+        case .div: return Int32(CT_BINARY_DIV)
+        case .pow: return Int32(CT_BINARY_POW)
+        case .maximum: return Int32(CT_BINARY_MAXIMUM)
+        case .minimum: return Int32(CT_BINARY_MINIMUM)
+        case .remainder: return Int32(CT_BINARY_REMAINDER)
+        case .floorDivide: return Int32(CT_BINARY_FLOOR_DIVIDE)
+        case .atan2: return Int32(CT_BINARY_ATAN2)
+        case .eq: return Int32(CT_BINARY_EQ)
+        case .ne: return Int32(CT_BINARY_NE)
+        case .lt: return Int32(CT_BINARY_LT)
+        case .le: return Int32(CT_BINARY_LE)
+        case .gt: return Int32(CT_BINARY_GT)
+        case .ge: return Int32(CT_BINARY_GE)
+        case .and: return Int32(CT_BINARY_AND)
+        case .or: return Int32(CT_BINARY_OR)
+        case .xor: return Int32(CT_BINARY_XOR)
+        case .matmul: return Int32(CT_BINARY_MATMUL)
+        case .mm: return Int32(CT_BINARY_MM)
+        case .bmm: return Int32(CT_BINARY_BMM)
+        }
+    }
 }
 
-enum UnaryOp: Int32 {
-    case neg = 0, exp, log, sqrt, rsqrt, abs, relu, sigmoid, tanh
-    case erf, sin, cos, floor, ceil, round, sign, reciprocal
-    case square, log1p, expm1, not, isnan, isfinite, log2, gelu
+/// An elementwise op of one operand (ct_unary).
+enum UnaryOp: CaseIterable {
+    case neg, exp, log, log2, log1p, expm1, sqrt, rsqrt, abs, relu, gelu, sigmoid, tanh
+    case erf, sin, cos, floor, ceil, round, sign, reciprocal, square, not, isnan, isfinite
+
+    /// The bridge's constant for this op.
+    var code: Int32 {
+        switch self {
+        case .neg: return Int32(CT_UNARY_NEG)
+        case .exp: return Int32(CT_UNARY_EXP)
+        case .log: return Int32(CT_UNARY_LOG)
+        case .log2: return Int32(CT_UNARY_LOG2)
+        case .log1p: return Int32(CT_UNARY_LOG1P)
+        case .expm1: return Int32(CT_UNARY_EXPM1)
+        case .sqrt: return Int32(CT_UNARY_SQRT)
+        case .rsqrt: return Int32(CT_UNARY_RSQRT)
+        case .abs: return Int32(CT_UNARY_ABS)
+        case .relu: return Int32(CT_UNARY_RELU)
+        case .gelu: return Int32(CT_UNARY_GELU)
+        case .sigmoid: return Int32(CT_UNARY_SIGMOID)
+        case .tanh: return Int32(CT_UNARY_TANH)
+        case .erf: return Int32(CT_UNARY_ERF)
+        case .sin: return Int32(CT_UNARY_SIN)
+        case .cos: return Int32(CT_UNARY_COS)
+        case .floor: return Int32(CT_UNARY_FLOOR)
+        case .ceil: return Int32(CT_UNARY_CEIL)
+        case .round: return Int32(CT_UNARY_ROUND)
+        case .sign: return Int32(CT_UNARY_SIGN)
+        case .reciprocal: return Int32(CT_UNARY_RECIPROCAL)
+        case .square: return Int32(CT_UNARY_SQUARE)
+        case .not: return Int32(CT_UNARY_NOT)
+        case .isnan: return Int32(CT_UNARY_ISNAN)
+        case .isfinite: return Int32(CT_UNARY_ISFINITE)
+        }
+    }
 }
 
 extension Tensor {
     @inline(__always) func binary(_ op: BinaryOp, _ other: Tensor) -> Tensor {
-        Tensor.make { ct_binary(op.rawValue, handle, other.handle, $0) }
+        Tensor.make { ct_binary(op.code, handle, other.handle, $0) }
     }
     @inline(__always) func binary(_ op: BinaryOp, _ other: Scalar) -> Tensor {
-        Tensor.make { ct_binary_scalar(op.rawValue, handle, other.c, $0) }
+        Tensor.make { ct_binary_scalar(op.code, handle, other.c, $0) }
     }
     @inline(__always) func unary(_ op: UnaryOp) -> Tensor {
-        Tensor.make { ct_unary(op.rawValue, handle, $0) }
+        Tensor.make { ct_unary(op.code, handle, $0) }
     }
     @inline(__always) func unary_(_ op: UnaryOp) -> Tensor {
-        check(ct_unary_(op.rawValue, handle))
+        check(ct_unary_(op.code, handle))
         return self
     }
 
@@ -54,7 +114,7 @@ extension Tensor {
     public static func / (a: Int, b: Tensor) -> Tensor { b.scalarFirst(.div, .int(a)) }
 
     private func scalarFirst(_ op: BinaryOp, _ a: Scalar) -> Tensor {
-        Tensor.make { ct_scalar_binary(op.rawValue, a.c, handle, $0) }
+        Tensor.make { ct_scalar_binary(op.code, a.c, handle, $0) }
     }
 
     // Comparisons give bool tensors; `.==` keeps `==` free for identity-free Swift semantics.
@@ -147,22 +207,22 @@ extension Tensor {
         check(ct_add_scaled_(handle, other.handle, alpha)); return self
     }
     @discardableResult public func add_(_ value: Double) -> Tensor {
-        check(ct_binary_scalar_(BinaryOp.add.rawValue, handle, Scalar.double(value).c)); return self
+        check(ct_binary_scalar_(BinaryOp.add.code, handle, Scalar.double(value).c)); return self
     }
     @discardableResult public func sub_(_ other: Tensor) -> Tensor {
-        check(ct_binary_(BinaryOp.sub.rawValue, handle, other.handle)); return self
+        check(ct_binary_(BinaryOp.sub.code, handle, other.handle)); return self
     }
     @discardableResult public func mul_(_ other: Tensor) -> Tensor {
-        check(ct_binary_(BinaryOp.mul.rawValue, handle, other.handle)); return self
+        check(ct_binary_(BinaryOp.mul.code, handle, other.handle)); return self
     }
     @discardableResult public func mul_(_ value: Double) -> Tensor {
-        check(ct_binary_scalar_(BinaryOp.mul.rawValue, handle, Scalar.double(value).c)); return self
+        check(ct_binary_scalar_(BinaryOp.mul.code, handle, Scalar.double(value).c)); return self
     }
     @discardableResult public func div_(_ other: Tensor) -> Tensor {
-        check(ct_binary_(BinaryOp.div.rawValue, handle, other.handle)); return self
+        check(ct_binary_(BinaryOp.div.code, handle, other.handle)); return self
     }
     @discardableResult public func div_(_ value: Double) -> Tensor {
-        check(ct_binary_scalar_(BinaryOp.div.rawValue, handle, Scalar.double(value).c)); return self
+        check(ct_binary_scalar_(BinaryOp.div.code, handle, Scalar.double(value).c)); return self
     }
     /// self += value · a · b
     @discardableResult public func addcmul_(_ a: Tensor, _ b: Tensor, value: Double = 1) -> Tensor {

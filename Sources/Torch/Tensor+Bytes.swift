@@ -19,7 +19,7 @@ extension Tensor {
     private static func handle(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) -> ct_tensor? {
         Runtime.ensureStarted()
         var out: ct_tensor?
-        check(withInt64s(shape) { ct_from_data(bytes.baseAddress, Int64(bytes.count), $0, $1, dtype.rawValue, &out) })
+        check(withInt64s(shape) { ct_from_data(bytes.baseAddress, Int64(bytes.count), $0, $1, dtype.code, &out) })
         return out
     }
 

@@ -10,7 +10,7 @@ extension Tensor {
     private static func handle<T: TensorElement>(copying values: [T], shape: [Int], device: Device) -> ct_tensor? {
         var out: ct_tensor?
         check(values.withUnsafeBytes { bytes in
-            withInt64s(shape) { ct_from_data(bytes.baseAddress, Int64(bytes.count), $0, $1, T.dtype.rawValue, &out) }
+            withInt64s(shape) { ct_from_data(bytes.baseAddress, Int64(bytes.count), $0, $1, T.dtype.code, &out) }
         })
         guard device != .cpu, let cpu = out else { return out }
         defer { ct_free(cpu) }

@@ -1,15 +1,32 @@
 import CTorch
 
-enum ReduceOp: Int32 { case sum = 0, mean, prod, amax, amin, logsumexp, all, any }
+/// A reduction over dimensions (ct_reduce).
+enum ReduceOp: CaseIterable {
+    case sum, mean, prod, amax, amin, logsumexp, all, any
+
+    /// The bridge's constant for this reduction.
+    var code: Int32 {
+        switch self {
+        case .sum: return Int32(CT_REDUCE_SUM)
+        case .mean: return Int32(CT_REDUCE_MEAN)
+        case .prod: return Int32(CT_REDUCE_PROD)
+        case .amax: return Int32(CT_REDUCE_AMAX)
+        case .amin: return Int32(CT_REDUCE_AMIN)
+        case .logsumexp: return Int32(CT_REDUCE_LOGSUMEXP)
+        case .all: return Int32(CT_REDUCE_ALL)
+        case .any: return Int32(CT_REDUCE_ANY)
+        }
+    }
+}
 
 extension Tensor {
     /// `dims == nil` reduces over every dimension.
     func reduce(_ op: ReduceOp, _ dims: [Int]?, _ keepDims: Bool) -> Tensor {
         Tensor.make { out in
             if let dims {
-                return withInt64s(dims) { ct_reduce(op.rawValue, handle, $0, $1, keepDims ? 1 : 0, out) }
+                return withInt64s(dims) { ct_reduce(op.code, handle, $0, $1, keepDims ? 1 : 0, out) }
             }
-            return ct_reduce(op.rawValue, handle, nil, 0, keepDims ? 1 : 0, out)
+            return ct_reduce(op.code, handle, nil, 0, keepDims ? 1 : 0, out)
         }
     }
 

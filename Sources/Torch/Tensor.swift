@@ -61,16 +61,18 @@ public final class Tensor: @unchecked Sendable {
     public var count: Int { shape.reduce(1, *) }
 
     public var dtype: DType {
-        var code: Int32 = 0
+        // What a failed call inside `withTorchErrors` reads as.
+        var code = DType.float32.code
         check(ct_dtype(handle, &code))
-        return DType(rawValue: code) ?? .float32
+        guard let dtype = DType(code: code) else { fatalError("the bridge reported an unknown dtype code \(code)") }
+        return dtype
     }
 
     public var device: Device {
         var type: Int32 = 0
         var index: Int32 = 0
         check(ct_device(handle, &type, &index))
-        return type == Int32(CT_CUDA) ? .cuda(Int(index)) : .cpu
+        return type == Int32(CT_DEVICE_CUDA) ? .cuda(Int(index)) : .cpu
     }
 
     /// The value of a one-element tensor.

@@ -1,11 +1,16 @@
 /*
  * ctorch.h — the C bridge over libtorch (ATen + autograd).
  *
- * Pure C: opaque handles, int64_t* + length for shapes, ints for dtype and device,
- * out-parameters and an int32_t status (0 = ok). Every function is noexcept on the C++
- * side and catches every exception; the message of the last failure on this thread is
- * read with ct_last_error(). Each tensor handle returned through an out-parameter is a
- * new reference owned by the caller and released with ct_free().
+ * Pure C: opaque handles, int64_t* + length for shapes, out-parameters and an int32_t
+ * status (0 = ok). Every function that returns a status runs inside one exception guard
+ * on the C++ side; the message of the last failure on this thread is read with
+ * ct_last_error(). The few functions without a status (they return a value, or nothing)
+ * cannot fail.
+ * Each tensor handle returned through an out-parameter is a new reference owned by the
+ * caller and released with ct_free().
+ *
+ * Every int32_t parameter that selects among alternatives (dtype, device, op, mode) takes
+ * one of the named constants below: both sides bind to the names, never to their values.
  */
 #ifndef CTORCH_H
 #define CTORCH_H
@@ -19,18 +24,21 @@ extern "C" {
 typedef struct ct_tensor_s *ct_tensor;
 typedef struct ct_generator_s *ct_generator;
 
-/* dtype codes (stable, independent of c10::ScalarType numbering) */
+/* dtypes (stable, independent of c10::ScalarType numbering) */
 enum {
-    CT_FLOAT32 = 0, CT_FLOAT64 = 1, CT_FLOAT16 = 2, CT_BFLOAT16 = 3,
-    CT_INT64 = 4, CT_INT32 = 5, CT_UINT8 = 6, CT_BOOL = 7, CT_INT8 = 8, CT_INT16 = 9
+    CT_DTYPE_FLOAT32 = 0, CT_DTYPE_FLOAT64 = 1, CT_DTYPE_FLOAT16 = 2, CT_DTYPE_BFLOAT16 = 3,
+    CT_DTYPE_INT64 = 4, CT_DTYPE_INT32 = 5, CT_DTYPE_UINT8 = 6, CT_DTYPE_BOOL = 7,
+    CT_DTYPE_INT8 = 8, CT_DTYPE_INT16 = 9
 };
 /* device types */
-enum { CT_CPU = 0, CT_CUDA = 1 };
+enum { CT_DEVICE_CPU = 0, CT_DEVICE_CUDA = 1 };
 
 typedef struct { int32_t dtype; int32_t device_type; int32_t device_index; } ct_options;
 
-/* A Swift number: integral scalars keep integer type promotion, as Python ints do. */
-typedef struct { double f; int64_t i; int32_t is_int; } ct_scalar;
+/* A Swift number: integral scalars keep integer type promotion, as Python ints do.
+ * kind says which field holds the value: f for CT_SCALAR_DOUBLE, i otherwise. */
+enum { CT_SCALAR_DOUBLE = 0, CT_SCALAR_INT = 1, CT_SCALAR_BOOL = 2 };
+typedef struct { double f; int64_t i; int32_t kind; } ct_scalar;
 
 /* ---- errors ---- */
 const char *ct_last_error(void);
@@ -41,25 +49,27 @@ int32_t ct_trap_depth(void);
 const char *ct_trap_pop(void);
 
 /* ---- runtime ---- */
-/* Loads libtorch_cuda.so when it sits beside libtorch_cpu.so, so CUDA kernels register. */
+/* Loads libtorch_cuda.so when it sits beside libtorch_cpu.so, so CUDA kernels register.
+ * Runs once per process; every call reports the outcome of that one load. */
 int32_t ct_init(void);
+/* libtorch's version: a string constant, safe to read from any thread. */
 const char *ct_version(void);
-const char *ct_library_dir(void);
-const char *ct_cuda_library(void); /* path loaded, or "" */
-const char *ct_build_config(void);
-int32_t ct_cuda_is_available(void);
-int64_t ct_cuda_device_count(void);
+/* These three strings are written once, then stay valid and unchanged for the process. */
+int32_t ct_library_dir(const char **out);
+int32_t ct_cuda_library(const char **out); /* path loaded, or "" */
+int32_t ct_build_config(const char **out);
+int32_t ct_cuda_device_count(int64_t *out);
 int32_t ct_cuda_synchronize(int32_t index);
 int32_t ct_core_count(void);
-void ct_set_num_threads(int32_t n);
-int32_t ct_get_num_threads(void);
-void ct_manual_seed(uint64_t seed);
+int32_t ct_set_num_threads(int32_t n);
+int32_t ct_get_num_threads(int32_t *out);
+int32_t ct_manual_seed(uint64_t seed);
 /* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
 void ct_release_free_memory(void);
 int32_t ct_grad_enabled(void);
 void ct_set_grad_enabled(int32_t enabled);
 /* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
-double ct_bench_native_add(int64_t iterations);
+int32_t ct_bench_native_add(int64_t iterations, double *out);
 
 /* ---- generators ---- */
 int32_t ct_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, ct_generator *out);
@@ -108,9 +118,11 @@ int32_t ct_poisson(ct_tensor rates, ct_generator g, ct_tensor *out);
 
 /* ---- elementwise ---- */
 enum {
-    CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_REMAINDER,
-    CT_EQ, CT_NE, CT_LT, CT_LE, CT_GT, CT_GE, CT_AND, CT_OR, CT_XOR,
-    CT_MATMUL, CT_MM, CT_BMM, CT_ATAN2, CT_FLOOR_DIVIDE
+    CT_BINARY_ADD = 0, CT_BINARY_SUB, CT_BINARY_MUL, CT_BINARY_DIV, CT_BINARY_POW,
+    CT_BINARY_MAXIMUM, CT_BINARY_MINIMUM, CT_BINARY_REMAINDER, CT_BINARY_FLOOR_DIVIDE, CT_BINARY_ATAN2,
+    CT_BINARY_EQ, CT_BINARY_NE, CT_BINARY_LT, CT_BINARY_LE, CT_BINARY_GT, CT_BINARY_GE,
+    CT_BINARY_AND, CT_BINARY_OR, CT_BINARY_XOR,
+    CT_BINARY_MATMUL, CT_BINARY_MM, CT_BINARY_BMM
 };
 int32_t ct_binary(int32_t op, ct_tensor a, ct_tensor b, ct_tensor *out);
 int32_t ct_binary_scalar(int32_t op, ct_tensor a, ct_scalar b, ct_tensor *out);
@@ -120,9 +132,11 @@ int32_t ct_binary_(int32_t op, ct_tensor a, ct_tensor b);
 int32_t ct_binary_scalar_(int32_t op, ct_tensor a, ct_scalar b);
 
 enum {
-    CT_NEG = 0, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_ABS, CT_RELU, CT_SIGMOID, CT_TANH,
-    CT_ERF, CT_SIN, CT_COS, CT_FLOOR, CT_CEIL, CT_ROUND, CT_SIGN, CT_RECIPROCAL,
-    CT_SQUARE, CT_LOG1P, CT_EXPM1, CT_NOT, CT_ISNAN, CT_ISFINITE, CT_LOG2, CT_GELU
+    CT_UNARY_NEG = 0, CT_UNARY_EXP, CT_UNARY_LOG, CT_UNARY_LOG2, CT_UNARY_LOG1P, CT_UNARY_EXPM1,
+    CT_UNARY_SQRT, CT_UNARY_RSQRT, CT_UNARY_ABS, CT_UNARY_RELU, CT_UNARY_GELU, CT_UNARY_SIGMOID,
+    CT_UNARY_TANH, CT_UNARY_ERF, CT_UNARY_SIN, CT_UNARY_COS, CT_UNARY_FLOOR, CT_UNARY_CEIL,
+    CT_UNARY_ROUND, CT_UNARY_SIGN, CT_UNARY_RECIPROCAL, CT_UNARY_SQUARE,
+    CT_UNARY_NOT, CT_UNARY_ISNAN, CT_UNARY_ISFINITE
 };
 int32_t ct_unary(int32_t op, ct_tensor t, ct_tensor *out);
 int32_t ct_unary_(int32_t op, ct_tensor t);
@@ -145,7 +159,10 @@ int32_t ct_zero_(ct_tensor t);
 int32_t ct_fill_(ct_tensor t, ct_scalar value);
 
 /* ---- reductions ---- */
-enum { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_LOGSUMEXP, CT_ALL, CT_ANY };
+enum {
+    CT_REDUCE_SUM = 0, CT_REDUCE_MEAN, CT_REDUCE_PROD, CT_REDUCE_AMAX, CT_REDUCE_AMIN,
+    CT_REDUCE_LOGSUMEXP, CT_REDUCE_ALL, CT_REDUCE_ANY
+};
 /* dims == NULL reduces over every dimension. */
 int32_t ct_reduce(int32_t op, ct_tensor t, const int64_t *dims, int64_t ndims, int32_t keepdim, ct_tensor *out);
 int32_t ct_var(ct_tensor t, const int64_t *dims, int64_t ndims, int32_t unbiased, int32_t keepdim, ct_tensor *out);
@@ -201,16 +218,20 @@ int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       int32_t ceil_mode, int32_t count_include_pad, ct_tensor *out);
 int32_t ct_adaptive_avg_pool2d(ct_tensor x, const int64_t *size, ct_tensor *out);
-enum { CT_NEAREST = 0, CT_BILINEAR = 1, CT_BICUBIC = 2 };
+/* interpolation modes of ct_interpolate and ct_grid_sample */
+enum { CT_INTERP_NEAREST = 0, CT_INTERP_BILINEAR, CT_INTERP_BICUBIC };
 int32_t ct_interpolate(ct_tensor x, int32_t mode, const int64_t *size, int32_t align_corners, int32_t antialias, ct_tensor *out);
 int32_t ct_affine_grid(ct_tensor theta, const int64_t *size, int64_t ndim, int32_t align_corners, ct_tensor *out);
-/* padding: 0 zeros, 1 border, 2 reflection */
+/* what ct_grid_sample reads outside the input */
+enum { CT_GRID_PADDING_ZEROS = 0, CT_GRID_PADDING_BORDER, CT_GRID_PADDING_REFLECTION };
 int32_t ct_grid_sample(ct_tensor x, ct_tensor grid, int32_t mode, int32_t padding, int32_t align_corners, ct_tensor *out);
 int32_t ct_dropout(ct_tensor x, double p, int32_t train, ct_tensor *out);
-/* reduction: 0 none, 1 mean, 2 sum */
+/* how a loss reduces over the batch */
+enum { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN, CT_REDUCTION_SUM };
 int32_t ct_cross_entropy(ct_tensor logits, ct_tensor target, ct_tensor weight, int32_t reduction,
                          int64_t ignore_index, double label_smoothing, ct_tensor *out);
 int32_t ct_one_hot(ct_tensor t, int64_t num_classes, ct_tensor *out);
+enum { CT_PAD_CONSTANT = 0, CT_PAD_REFLECT, CT_PAD_REPLICATE };
 int32_t ct_pad(ct_tensor x, const int64_t *pad, int64_t n, int32_t mode, double value, ct_tensor *out);
 
 /* ---- autograd ---- */
