@@ -138,10 +138,7 @@ void ct_pg_free(ct_process_group pg) {
         std::lock_guard<std::mutex> lock(registry_mutex);
         registry.erase(pg->id);
     }
-    try {
-        delete pg;
-    } catch (...) {
-    }
+    delete pg;
 }
 
 int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *handles, int64_t n, int32_t op, ct_work *out) {
