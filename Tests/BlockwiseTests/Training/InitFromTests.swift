@@ -104,6 +104,20 @@ import Torch
         #expect(!FileManager.default.fileExists(atPath: run.path))
     }
 
+    @Test func aSourceOfAnotherWidthIsAnErrorNamingTheFileTheBlockAndAShape() throws {
+        let folder = TemporaryFolder()
+        defer { withExtendedLifetime(folder) {} }
+        let path = folder.path + "/wider.safetensors"
+        try writeSource(path, config: try tinyConfig(["model.width=0.125"]))
+        let setup = try TrainingSetup(config: try tinyConfig(["training.init_from=\(path)"]))
+        let error = #expect(throws: RunError.self) { try setup.loadInitialBlocks() }
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix("\(path): block 1 does not fit this run's model: "), "\(message)")
+        #expect(message.contains("conv1.weight has shape [8, 3, 3, 3], the model's [4, 3, 3, 3]"), "\(message)")
+        // Blocks 2 to 4 were not asked for: they are not reported.
+        #expect(!message.contains("layer2"), "\(message)")
+    }
+
     @Test func aSourceMissingOnlyOtherBlocksLoads() throws {
         let folder = TemporaryFolder()
         defer { withExtendedLifetime(folder) {} }
