@@ -81,6 +81,10 @@ let package = Package(
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .testTarget(name: "BlockwiseTests", dependencies: ["Blockwise", "Torch"]),
+        .testTarget(
+            name: "BlockwiseCLITests",
+            dependencies: ["BlockwiseCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
     ],
     cxxLanguageStandard: torch.cxx
 )

@@ -143,7 +143,14 @@ public final class TrainingSetup {
         for block in loadedBlocks.sorted() {
             let stages = network.partition.blocks[block]
             let owned = weights.filter { name, _ in stages.contains { ResNet.stage(ofParameter: name) == $0 } }
-            let result = try network.backbone.load(stateDict: owned, strict: false)
+            let result: StateDictKeys
+            do {
+                result = try network.backbone.load(stateDict: owned, strict: false)
+            } catch let error as StateDictError where !error.mismatched.isEmpty {
+                // Another width or architecture: name the shapes that differ, not the blocks left out.
+                let shapes = error.mismatched.prefix(3).map { "\($0.key) has shape \($0.found), the model's \($0.expected)" }
+                throw RunError("\(path): block \(block + 1) does not fit this run's model: \(shapes.joined(separator: "; "))")
+            }
             let missing = result.missing.filter { name in stages.contains { ResNet.stage(ofParameter: name) == $0 } }
             if !missing.isEmpty {
                 throw RunError("\(path): block \(block + 1) is incomplete: missing \(missing.prefix(3).joined(separator: ", "))")
