@@ -41,10 +41,16 @@ func check(_ status: Int32) {
 @inline(never)
 func failed() {
     if ct_trap_depth() > 0 { return }
-    let message = String(cString: ct_last_error())
+    stop(libtorchMessage: String(cString: ct_last_error()))
+}
+
+/// Stops the process with libtorch's message and, when set, `Runtime.failureContext`'s
+/// explanation of it (e.g. which rank of a distributed run was lost).
+func stop(libtorchMessage message: String) -> Never {
     if getenv("TORCH_SWIFT_TRAP") != nil { fatalError("libtorch: \(message)") }
     fflush(nil)
-    writeStandardError("error: libtorch: \(message)\n")
+    let context = Runtime.failureContext?(message).map { "\n" + $0 } ?? ""
+    writeStandardError("error: libtorch: \(message)\(context)\n")
     _exit(1)
 }
 

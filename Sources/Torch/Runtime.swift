@@ -71,6 +71,11 @@ public enum Runtime {
         set { ensureStarted(); check(ct_set_num_threads(Int32(newValue))) }
     }
 
+    /// Called with libtorch's message when an error stops the process (outside
+    /// `withTorchErrors`); what it returns is printed after the message. A distributed
+    /// trainer says here which rank it lost.
+    nonisolated(unsafe) public static var failureContext: ((String) -> String?)?
+
     /// Seeds the default generators of every device.
     public static func manualSeed(_ seed: UInt64) {
         ensureStarted()

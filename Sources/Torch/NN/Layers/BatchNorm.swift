@@ -21,6 +21,9 @@ open class BatchNorm: Module, UnaryLayer {
     public var momentum: Double?
     public let affine: Bool
     public let trackRunningStats: Bool
+    /// When set, training normalises with the statistics of the whole group's batch
+    /// (PyTorch's `SyncBatchNorm`): every rank of the group must run this layer in step.
+    public var processGroup: ProcessGroup?
 
     public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
                 trackRunningStats: Bool = true, dtype: DType = .float32, device: Device = .cpu) {
@@ -62,6 +65,11 @@ open class BatchNorm: Module, UnaryLayer {
         // Without running statistics there is nothing else to normalise with.
         let useBatchStats = training || (runningMean == nil && runningVar == nil)
         let updateStats = !training || trackRunningStats
+        if useBatchStats, let processGroup, processGroup.worldSize > 1 {
+            return synchronizedBatchNorm(x, weight: weight, bias: bias, runningMean: updateStats ? runningMean : nil,
+                                         runningVar: updateStats ? runningVar : nil, momentum: factor, eps: eps,
+                                         group: processGroup)
+        }
         return batchNorm(x, weight: weight, bias: bias, runningMean: updateStats ? runningMean : nil,
                          runningVar: updateStats ? runningVar : nil, training: useBatchStats,
                          momentum: factor, eps: eps)

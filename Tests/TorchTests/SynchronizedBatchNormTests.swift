@@ -1,0 +1,44 @@
+import Testing
+import Torch
+
+@Suite(.serialized) struct SynchronizedBatchNormTests {
+    /// One batch norm over a whole batch, and the same split over two ranks: outputs, input
+    /// gradients, the summed parameter gradients and the running statistics agree.
+    @Test(arguments: [false, true])
+    func twoRanksComputeWhatOneBatchNormComputesOnTheWholeBatch(twoDimensional: Bool) throws {
+        let shape = twoDimensional ? [8, 5] : [8, 3, 4, 4]
+        let x = Tensor.randn(shape, dtype: .float64, generator: Generator(seed: 1)) * 3 + 1
+        let r = Tensor.randn(shape, dtype: .float64, generator: Generator(seed: 2))
+        let channels = shape[1]
+        @Sendable func layer() -> BatchNorm {
+            let bn: BatchNorm = twoDimensional ? BatchNorm1d(channels, dtype: .float64) : BatchNorm2d(channels, dtype: .float64)
+            withNoGrad {
+                bn.weight!.copy_(Tensor.randn([channels], dtype: .float64, generator: Generator(seed: 3)))
+                bn.bias!.copy_(Tensor.randn([channels], dtype: .float64, generator: Generator(seed: 4)))
+            }
+            return bn
+        }
+        let reference = layer()
+        let input = x.clone().requiresGrad_()
+        let output = reference(input)
+        (output * r).sum().backward()
+
+        let ranks = try onRanks(2) { group -> [Tensor] in
+            let bn = layer()
+            bn.processGroup = group
+            let rows = x.narrow(dim: 0, start: group.rank * 4, length: 4)
+            let local = rows.clone().requiresGrad_()
+            let y = bn(local)
+            (y * r.narrow(dim: 0, start: group.rank * 4, length: 4)).sum().backward()
+            return [y.detach(), local.grad!, bn.weight!.grad!, bn.bias!.grad!, bn.runningMean!, bn.runningVar!]
+        }
+        #expect(Tensor.cat([ranks[0][0], ranks[1][0]], dim: 0).allClose(output.detach(), atol: 1e-12))
+        #expect(Tensor.cat([ranks[0][1], ranks[1][1]], dim: 0).allClose(input.grad!, atol: 1e-12))
+        #expect((ranks[0][2] + ranks[1][2]).allClose(reference.weight!.grad!, atol: 1e-12))
+        #expect((ranks[0][3] + ranks[1][3]).allClose(reference.bias!.grad!, atol: 1e-12))
+        for rank in ranks {
+            #expect(rank[4].allClose(reference.runningMean!, atol: 1e-12))
+            #expect(rank[5].allClose(reference.runningVar!, atol: 1e-12))
+        }
+    }
+}
