@@ -4,7 +4,11 @@ import Foundation
 
 struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pretrain a network in any of the paper's modes; resume an interrupted run.")
+        abstract: "Pretrain a network in any of the paper's modes; resume an interrupted run.",
+        discussion: """
+            Several processes train data-parallel when a launcher starts them (torchrun --no_python, \
+            SLURM's srun with MASTER_ADDR set) or with --nproc-per-node N on one machine.
+            """)
 
     @Argument(help: "A YAML configuration (see `blockwise config keys`); defaults only when left out.")
     var config: String?
@@ -17,24 +21,41 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Continue the run in this directory from its last checkpoint.")
     var resume: String?
 
+    @Option(help: "Start N data-parallel worker processes on this machine (as torchrun --nproc-per-node N).")
+    var nprocPerNode: Int?
+
     func validate() throws {
         if resume != nil, config != nil || !overrides.assignments.isEmpty || out != nil {
             throw ValidationError("--resume continues a run with its own config.yaml: give no config, --set or --out with it")
         }
+        if let nprocPerNode {
+            guard nprocPerNode >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(nprocPerNode)") }
+            if ProcessInfo.processInfo.environment["RANK"] != nil {
+                throw ValidationError("--nproc-per-node starts its own workers: RANK is already set by another launcher")
+            }
+        }
     }
 
     func run() throws {
+        if let nprocPerNode, nprocPerNode > 1 {
+            let timeout = try resume.map { try RunDirectory($0).config() }?.run.timeoutSeconds
+                ?? overrides.resolve(file: config).run.timeoutSeconds
+            let status = try LocalLauncher.run(processes: nprocPerNode, arguments: LocalLauncher.workerArguments(CommandLine.arguments),
+                                               grace: timeout + 10)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        let launch = try Launch.fromEnvironment()
         StopSignal.install()
         let trainer: Trainer
         if let resume {
-            trainer = try Trainer.resume(run: RunDirectory(resume))
+            trainer = try Trainer.resume(run: RunDirectory(resume), launch: launch)
         } else {
             let resolved = try overrides.resolve(file: config)
-            trainer = try Trainer(config: resolved, run: RunDirectory(out ?? "runs/\(resolved.run.name)"))
+            trainer = try Trainer(config: resolved, run: RunDirectory(out ?? "runs/\(resolved.run.name)"), launch: launch)
         }
-        let directory = trainer.run
         let summary = try trainer.train { StopSignal.requested }
         if summary.stoppedEarly { throw ExitCode(130) }
-        print("finished \(summary.steps) steps; backbone: \(directory.backbonePath)")
+        if launch.isLeader { print("finished \(summary.steps) steps; backbone: \(trainer.run.backbonePath)") }
     }
 }

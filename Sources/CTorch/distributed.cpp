@@ -185,6 +185,25 @@ int32_t ct_pg_recv(ct_process_group pg, ct_tensor t, int32_t src, int32_t tag, c
     })
 }
 
+int32_t ct_pg_store_set(ct_process_group pg, const char *key, const char *value) {
+    CT_GUARD({
+        std::string text(value);
+        group(pg).store->set(key, std::vector<uint8_t>(text.begin(), text.end()));
+    })
+}
+
+int32_t ct_pg_store_get(ct_process_group pg, const char *key, char *buffer, int64_t capacity, int32_t *found) {
+    CT_GUARD({
+        auto &store = *group(pg).store;
+        *found = store.check({key}) ? 1 : 0;
+        if (*found == 0 || capacity < 1) return 0;
+        auto value = store.get(key);
+        size_t n = std::min(value.size(), static_cast<size_t>(capacity - 1));
+        std::copy(value.begin(), value.begin() + n, buffer);
+        buffer[n] = 0;
+    })
+}
+
 int32_t ct_work_wait(ct_work w) {
     CT_GUARD({
         if (w == nullptr) throw std::invalid_argument("no work handle");

@@ -49,8 +49,11 @@ func failed() {
 func stop(libtorchMessage message: String) -> Never {
     if getenv("TORCH_SWIFT_TRAP") != nil { fatalError("libtorch: \(message)") }
     fflush(nil)
-    let context = Runtime.failureContext?(message).map { "\n" + $0 } ?? ""
-    writeStandardError("error: libtorch: \(message)\(context)\n")
+    if let context = Runtime.failureContext?(message) {
+        writeStandardError("error: \(context) (libtorch: \(message))\n")
+    } else {
+        writeStandardError("error: libtorch: \(message)\n")
+    }
     _exit(1)
 }
 

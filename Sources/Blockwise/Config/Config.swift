@@ -25,8 +25,10 @@ public struct Config: Equatable, Sendable {
         public var name = "run"
         public var seed = 0
         public var device = DeviceRequest.auto
-        /// 0: every core of the process.
+        /// 0: every core of the process, shared out among the processes of a machine.
         public var threads = 0
+        /// Seconds a process waits for the others (rendezvous, each exchange) before it gives up.
+        public var timeoutSeconds = 300.0
     }
 
     public struct DataSection: Equatable, Sendable {
@@ -81,6 +83,9 @@ public struct Config: Equatable, Sendable {
         public var initFrozen = true
         public var recompute = false
         public var onlineProbe = true
+        /// With several processes: every BN layer normalises with the whole global batch's
+        /// statistics (the projectors' and the objective's always do).
+        public var syncBatchNorm = true
     }
 
     public struct OptimizerSection: Equatable, Sendable {
@@ -115,34 +120,40 @@ public struct Config: Equatable, Sendable {
     }
 }
 
-/// `run.device`: a device, or `auto`, chosen where the run starts (the first CUDA device if
-/// any, else the CPU), so a resolved configuration moves between machines.
+/// `run.device`: the CPU, a CUDA device, or `auto`, chosen where the run starts (a CUDA
+/// device if any, else the CPU), so a resolved configuration moves between machines. `cuda`
+/// and `auto` take the GPU of the process's local rank when a launcher starts several.
 public enum DeviceRequest: Equatable, Sendable, CustomStringConvertible {
     case auto
-    case device(Device)
+    case cpu
+    /// A given GPU, or (nil) the local rank's.
+    case cuda(Int?)
 
     public init?(_ text: String) {
-        if text == "auto" {
-            self = .auto
-        } else if let device = Device(text), text != "best" {
-            self = .device(device)
-        } else {
-            return nil
+        switch text {
+        case "auto": self = .auto
+        case "cpu": self = .cpu
+        case "cuda": self = .cuda(nil)
+        default:
+            guard text.hasPrefix("cuda:"), let index = Int(text.dropFirst(5)), index >= 0 else { return nil }
+            self = .cuda(index)
         }
     }
 
-    /// The device on this machine.
-    public var resolved: Device {
+    /// The device of the process of local rank `localRank` on this machine.
+    public func resolved(localRank: Int = 0) -> Device {
         switch self {
-        case .auto: return .best
-        case .device(let device): return device
+        case .auto: return Runtime.cudaDeviceCount > localRank ? .cuda(localRank) : .cpu
+        case .cpu: return .cpu
+        case .cuda(let index): return .cuda(index ?? localRank)
         }
     }
 
     public var description: String {
         switch self {
         case .auto: return "auto"
-        case .device(let device): return device.description
+        case .cpu: return "cpu"
+        case .cuda(let index): return index.map { "cuda:\($0)" } ?? "cuda"
         }
     }
 }

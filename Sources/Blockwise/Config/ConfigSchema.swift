@@ -13,7 +13,10 @@ public enum ConfigSchema {
         .scalar("run.device", \.run.device, expected: "cpu, cuda, cuda:N or auto",
                 "cpu, cuda, cuda:N, or auto (the first CUDA device if any, else cpu).",
                 parse: DeviceRequest.init, show: \.description),
-        .integer("run.threads", \.run.threads, in: 0...maxThreads, "libtorch intra-op threads; 0 uses every core of the process."),
+        .integer("run.threads", \.run.threads, in: 0...maxThreads,
+                 "libtorch intra-op threads; 0 uses every core of the process (shared out among the processes of a machine)."),
+        .number("run.timeout_s", \.run.timeoutSeconds, in: 1...86_400,
+                "With several processes: seconds to wait for the others (rendezvous, each exchange) before the run stops with an error naming the rank it lost."),
 
         // data
         .field("data.dataset", \.data.dataset, expected: "a dataset spec",
@@ -82,6 +85,8 @@ public enum ConfigSchema {
               "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
         .flag("training.online_probe", \.training.onlineProbe,
               "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
+        .flag("training.sync_batchnorm", \.training.syncBatchNorm,
+              "With several processes: every BN layer uses the statistics of the whole global batch (SyncBatchNorm); the projectors' and Barlow Twins' always do."),
 
         // optimizer
         .choice("optimizer.name", \.optimizer.name, "Optimizer."),

@@ -23,7 +23,7 @@ public struct RunEvaluation {
         config = try run.config()
         backbone = try run.loadBackbone()
         backboneFingerprint = try FileFingerprint.of(run.backbonePath)
-        self.device = device ?? config.run.device.resolved
+        self.device = device ?? config.run.device.resolved()
         self.batchSize = batchSize
     }
 

@@ -53,6 +53,14 @@ public final class BlockwiseNetwork: Module {
         projectors[index](heads[index](blockOutput))
     }
 
+    /// The parameters of block `index` (from 0): its stages', its head's and its projector's.
+    public func parameters(ofBlock index: Int) -> [Tensor] {
+        let stages = partition.blocks[index]
+        let backboneParameters = backbone.namedParameters()
+            .filter { ResNet.stage(ofParameter: $0.name).map(stages.contains) ?? false }.map(\.tensor)
+        return backboneParameters + heads[index].parameters() + projectors[index].parameters()
+    }
+
     /// Block `index` (from 0) on one view: its stages, then the injected noise in training.
     /// The noisy output feeds both the head and the next block, as in the paper's reference code.
     public func forward(block index: Int, _ x: Tensor, generator: Generator? = nil) -> Tensor {

@@ -20,3 +20,10 @@ extension Objective {
 func offDiagonalSquareSum(_ c: Tensor) -> Tensor {
     c.square().sum() - c.diagonal().square().sum()
 }
+
+/// The embeddings of the whole global batch: every rank's, gathered in rank order, when the
+/// objective is computed over a data-parallel group.
+func wholeBatch(_ z: Tensor, over group: ProcessGroup?) -> Tensor {
+    guard let group, group.worldSize > 1 else { return z }
+    return group.gatheredOrStop(z)
+}

@@ -6,10 +6,17 @@ import Torch
 ///     ℓ_i = −log( exp(s_i,p(i)/τ) / Σ_{k≠i} exp(s_ik/τ) ),  L = mean over the 2N embeddings
 public struct SimCLR: Objective {
     public var temperature: Double
+    /// Data-parallel ranks: every rank's embeddings are gathered, so each embedding's
+    /// negatives are those of the global batch.
+    public var group: ProcessGroup?
 
-    public init(temperature: Double = 0.1) { self.temperature = temperature }
+    public init(temperature: Double = 0.1, group: ProcessGroup? = nil) {
+        self.temperature = temperature
+        self.group = group
+    }
 
     public func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor {
+        let (zA, zB) = (wholeBatch(zA, over: group), wholeBatch(zB, over: group))
         let n = zA.size(0)
         let z = normalize(Tensor.cat([zA, zB], dim: 0), dim: 1)
         let self_ = Tensor.eye(2 * n, dtype: .bool, device: z.device)

@@ -11,9 +11,13 @@ public struct VICReg: Objective {
     public var varianceWeight: Double
     public var covarianceWeight: Double
     public var epsilon: Double
+    /// Data-parallel ranks: the loss is computed on every rank's embeddings gathered, as the
+    /// reference's FullGatherLayer does.
+    public var group: ProcessGroup?
 
     public init(invarianceWeight: Double = 25, varianceWeight: Double = 25, covarianceWeight: Double = 1,
-                epsilon: Double = 1e-4) {
+                epsilon: Double = 1e-4, group: ProcessGroup? = nil) {
+        self.group = group
         self.invarianceWeight = invarianceWeight
         self.varianceWeight = varianceWeight
         self.covarianceWeight = covarianceWeight
@@ -21,6 +25,7 @@ public struct VICReg: Objective {
     }
 
     public func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor {
+        let (zA, zB) = (wholeBatch(zA, over: group), wholeBatch(zB, over: group))
         let n = Double(zA.size(0))
         let d = Double(zA.size(1))
         let invariance = (zA - zB).square().mean()

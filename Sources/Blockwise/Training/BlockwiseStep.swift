@@ -27,9 +27,18 @@ public struct BlockwiseStep {
 
     /// Runs forward and backward; gradients accumulate in the trained blocks' parameters.
     /// Returns each trained block's loss (a 0-d tensor, detached) and every block output run
-    /// (detached, for the online probe), by block index.
+    /// (detached, for the online probe), by block index. `afterBackward(k)` runs as soon as
+    /// block k's gradients are complete, while later blocks still compute: data-parallel
+    /// training starts averaging them there.
     public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
                     generator: Generator? = nil) -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)]) {
+        run(viewA, viewB, labels: labels, phase: phase, generator: generator, afterBackward: { _ in })
+    }
+
+    public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
+                    generator: Generator? = nil, afterBackward: (Int) throws -> Void) rethrows
+        -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)])
+    {
         setModes(phase)
         var losses: [Int: Tensor] = [:]
         var outputs: [Int: (Tensor, Tensor)] = [:]
@@ -49,6 +58,7 @@ public struct BlockwiseStep {
                 (hA, hB) = (result.a, result.b)
                 outputs[k] = (hA, hB)
                 losses[k] = result.loss
+                try afterBackward(k)
                 continue
             }
             withGradMode(!frozen && isGradEnabled) {
@@ -61,12 +71,16 @@ public struct BlockwiseStep {
             losses[k] = loss.detach()
             if phase.stopGradient {
                 loss.backward()
+                try afterBackward(k)
             } else {
                 pending.append(loss)
             }
         }
         // Without stop-gradients the losses share one graph: one backward through their sum.
-        if !pending.isEmpty { pending.dropFirst().reduce(pending[0], +).backward() }
+        if !pending.isEmpty {
+            pending.dropFirst().reduce(pending[0], +).backward()
+            for k in phase.trainedBlocks { try afterBackward(k) }
+        }
         return (losses, outputs)
     }
 

@@ -24,6 +24,13 @@ public final class OnlineProbe: Module {
     /// One optimisation step of every classifier on the labelled images of a batch; returns each
     /// block's score among `outputs` (block index → block output), before the step.
     public func step(outputs: [Int: Tensor], labels: Tensor) -> [Int: Score] {
+        let scores = fit(outputs: outputs, labels: labels)
+        update()
+        return scores
+    }
+
+    /// The classifiers' gradients on the labelled images of a batch, and each block's score.
+    public func fit(outputs: [Int: Tensor], labels: Tensor) -> [Int: Score] {
         let values = labels.to(.cpu).toArray(Int64.self)
         let rows = values.indices.filter { values[$0] >= 0 }
         guard !rows.isEmpty else { return outputs.mapValues { _ in Score(correct: 0, labelled: 0) } }
@@ -38,8 +45,12 @@ public final class OnlineProbe: Module {
             let correct = withNoGrad { (logits.argmax(dim: 1) .== targets).to(.int64).sum().itemInt() }
             scores[k] = Score(correct: correct, labelled: rows.count)
         }
+        return scores
+    }
+
+    /// The optimizer step on the gradients `fit` left.
+    public func update() {
         optimizer.step()
         optimizer.zeroGrad()
-        return scores
     }
 }

@@ -7,6 +7,13 @@ public enum StopSignal {
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
 
     public static func install() {
+        // A process inherits its parent's blocked signals (a test runner, some supervisors):
+        // unblocked here, or a stop request would never arrive.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGINT)
+        sigaddset(&blocked, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &blocked, nil)
         for number in [SIGINT, SIGTERM] {
             signal(number) { _ in
                 if StopSignal.received != 0 { _exit(130) }

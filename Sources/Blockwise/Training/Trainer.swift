@@ -5,6 +5,10 @@ import Torch
 /// `TrainingPlan` through `TrainingSetup.optimise`, and keeps the run directory up to date
 /// (config, metrics, checkpoints, backbone). A run interrupted at any point resumes exactly
 /// from its last checkpoint.
+///
+/// With several processes (`Launch`), every rank trains and rank 0 alone writes the run
+/// directory and reports; checkpoints are written at a barrier, and the data position counts
+/// global batches, so a run resumes with any number of processes.
 public final class Trainer {
     public let setup: TrainingSetup
     public let run: RunDirectory
@@ -23,19 +27,24 @@ public final class Trainer {
 
     /// Sets up a new run of `config` in `run`, which must not hold a run yet. Everything is
     /// checked before the run directory is created.
-    public convenience init(config: Config, run: RunDirectory, log: @escaping (String) -> Void = { print($0) }) throws {
+    public convenience init(config: Config, run: RunDirectory, launch: Launch = .single,
+                            log: @escaping (String) -> Void = { print($0) }) throws {
+        // Every rank checks before any joins the group, so none sees rank 0's new run.
         if FileManager.default.fileExists(atPath: run.configPath) {
             throw RunError("\(run.path) already holds a run: resume it with --resume \(run.path), or choose another --out")
         }
-        let setup = try TrainingSetup(config: config)
+        let setup = try TrainingSetup(config: config, launch: launch)
         try setup.loadInitialBlocks()
         self.init(setup: setup, run: run, log: log)
-        try run.create(config: config)
+        if launch.isLeader { try run.create(config: config) }
     }
 
     /// Continues the run in `run` from its last checkpoint, with the run's own config.yaml.
-    public static func resume(run: RunDirectory, log: @escaping (String) -> Void = { print($0) }) throws -> Trainer {
-        let trainer = Trainer(setup: try TrainingSetup(config: try run.config()), run: run, log: log)
+    /// Every rank reads the run directory: on several machines it lives on a shared file system.
+    public static func resume(run: RunDirectory, launch: Launch = .single,
+                              log: @escaping (String) -> Void = { print($0) }) throws -> Trainer {
+        let trainer = Trainer(setup: try TrainingSetup(config: try run.config(), launch: launch), run: run, log: log)
+        let log = trainer.log
         if let checkpoint = try Checkpoint.readLast(run: run) {
             trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup, run: run)
             log("resuming \(run.path) at step \(trainer.state.globalStep) (phase \(trainer.state.phase + 1), \(trainer.state.position))")
@@ -45,16 +54,22 @@ public final class Trainer {
             log("\(run.path) has no checkpoint yet: starting it again from step 0")
         }
         // Records logged after the checkpoint are logged again as training repeats them.
-        try MetricsLog.rewind(path: run.metricsPath, throughStep: trainer.state.globalStep)
+        if launch.isLeader { try MetricsLog.rewind(path: run.metricsPath, throughStep: trainer.state.globalStep) }
         return trainer
     }
 
     private init(setup: TrainingSetup, run: RunDirectory, log: @escaping (String) -> Void) {
         self.setup = setup
         self.run = run
-        self.log = log
-        for note in setup.notes { log(note) }
+        self.log = setup.launch.isLeader ? log : { _ in }
+        if let dataParallel = setup.dataParallel {
+            // Every rank's one line: the rest is rank 0's to say.
+            log("\(setup.launch): \(dataParallel.group.backend.rawValue) on \(setup.device), \(Runtime.threads) thread(s)")
+        }
+        for note in setup.notes { self.log(note) }
     }
+
+    var isLeader: Bool { setup.launch.isLeader }
 
     var config: Config { setup.config }
     var plan: TrainingPlan { setup.plan }
@@ -64,12 +79,12 @@ public final class Trainer {
     /// Trains to the end of the plan, or until `shouldStop()` turns true (a signal):
     /// then a checkpoint is written and the run can resume.
     public func train(shouldStop: () -> Bool = { false }) throws -> Summary {
-        let metrics = try MetricsLog(path: run.metricsPath)
-        let events = try TensorBoardWriter(directory: run.tensorboardPath)
+        let metrics = isLeader ? try MetricsLog(path: run.metricsPath) : nil
+        let events = isLeader ? try TensorBoardWriter(directory: run.tensorboardPath) : nil
         // Every record goes to metrics.jsonl and, as scalars, to the TensorBoard event file.
         let record = { (record: MetricsRecord) throws in
-            try metrics.append(record)
-            events.add(record: record)
+            try metrics?.append(record)
+            events?.add(record: record)
         }
         lastLosses = Array(repeating: nil, count: setup.network.partition.count)
         while state.phase < plan.phases.count {
@@ -84,7 +99,7 @@ public final class Trainer {
             state.position = DataPosition()
             resetEpochSums()
         }
-        try setup.network.backbone.save(safetensors: run.backbonePath)
+        try saveBackbone()
         try checkpoint()
         return Summary(steps: state.globalStep, finalLosses: lastLosses, stoppedEarly: false, peakMemoryMB: ProcessMemory.peakMB())
     }
@@ -99,10 +114,11 @@ public final class Trainer {
         let loader = try setup.loader(phase: state.phase, start: state.position)
         defer { loader.stop() }
         if state.lossSums.isEmpty { resetEpochSums() }
-        var progress = ProgressReporter(total: perEpoch, label: label(epoch: state.position.epoch, of: epochs))
+        var progress = reporter(total: perEpoch, epochs: epochs)
         var clock = Date()
         while state.phaseStep < totalSteps {
-            if shouldStop() { return false }
+            // Every rank stops at the same step, or the others would wait for it.
+            if try setup.dataParallel?.anyRank(shouldStop()) ?? shouldStop() { return false }
             let batch = try loader.next()
             setup.optimizer.applySchedule(schedule, step: state.phaseStep)
             let losses = try optimise(batch.value, phase: phase)
@@ -113,7 +129,7 @@ public final class Trainer {
             let elapsed = Date().timeIntervalSince(clock)
             clock = Date()
             let rate = Double(config.data.batchSize) / max(elapsed, 1e-9)
-            progress.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
+            progress?.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
                             fields: losses.enumerated().compactMap { k, l in l.map { (lossLabel(k), String(format: "%.3f", $0)) } })
             if state.globalStep % config.log.everySteps == 0 {
                 try record(.step(phase: state.phase, epoch: batch.position.epoch, step: state.globalStep,
@@ -124,7 +140,7 @@ public final class Trainer {
             var checkpointed = false
             if state.position.index == 0 {
                 checkpointed = try finishEpoch(record: record, epochs: epochs)
-                progress = ProgressReporter(total: perEpoch, label: label(epoch: state.position.epoch, of: epochs))
+                progress = reporter(total: perEpoch, epochs: epochs)
             }
             let everySteps = config.checkpoint.everySteps
             if everySteps > 0, state.globalStep % everySteps == 0, !checkpointed { try checkpoint() }
@@ -183,15 +199,28 @@ public final class Trainer {
             + summary.joined(separator: "  ")
             + (setup.probe == nil ? "" : "  online probe " + probe.compactMap { $0.map { String(format: "%.3f", $0) } }.joined(separator: " ")))
         resetEpochSums()
-        try setup.network.backbone.save(safetensors: run.backbonePath)
+        try saveBackbone()
         let every = config.checkpoint.everyEpochs
         guard every > 0, state.position.epoch % every == 0 else { return false }
         try checkpoint()
         return true
     }
 
+    /// Rank 0's progress bar; the other ranks report nothing.
+    private func reporter(total: Int, epochs: Int) -> ProgressReporter? {
+        isLeader ? ProgressReporter(total: total, label: label(epoch: state.position.epoch, of: epochs)) : nil
+    }
+
+    private func saveBackbone() throws {
+        if isLeader { try setup.network.backbone.save(safetensors: run.backbonePath) }
+    }
+
+    /// Rank 0 writes the checkpoint (every rank holds the same weights); no rank goes on
+    /// before it is complete.
     @discardableResult
     private func checkpoint() throws -> String {
-        try Checkpoint.write(run: run, state: state, setup: setup, keep: config.checkpoint.keep)
+        let path = isLeader ? try Checkpoint.write(run: run, state: state, setup: setup, keep: config.checkpoint.keep) : ""
+        try setup.dataParallel?.barrier()
+        return path
     }
 }

@@ -5,9 +5,13 @@ import Torch
 /// mode's plan and step, the optimizer, the online probe and, per phase, the learning-rate
 /// schedule and the two-view loader. Every check of the configuration against the data and
 /// the network happens here, before a run directory is touched. `Trainer` and the benchmarks
-/// share it, and `optimise` is the one optimisation step they run.
+/// share it, and `optimise` is the one optimisation step they run. Under a launcher of
+/// several processes it joins their group and trains data-parallel (`DataParallel`).
 public final class TrainingSetup {
     public let config: Config
+    public let launch: Launch
+    /// The exchanges with the other processes; nil in a one-process run.
+    public let dataParallel: DataParallel?
     public let device: Device
     public let dataset: any ImageDataset
     public let network: BlockwiseNetwork
@@ -22,11 +26,31 @@ public final class TrainingSetup {
     /// What the set-up chose that a user should know (e.g. which images a supervised mode reads).
     public private(set) var notes: [String] = []
 
-    public init(config: Config) throws {
+    public init(config: Config, launch: Launch = .single) throws {
         self.config = config
-        if config.run.threads > 0 { Runtime.threads = config.run.threads }
-        device = config.run.device.resolved
-        if device.isCUDA, Runtime.cudaDeviceCount == 0 { throw RunError("run.device is \(device) but no CUDA device is available") }
+        self.launch = launch
+        if config.run.threads > 0 {
+            Runtime.threads = config.run.threads
+        } else if launch.localWorldSize > 1 {
+            // The processes of a machine share its cores.
+            Runtime.threads = max(1, Runtime.coreCount / launch.localWorldSize)
+        }
+        device = config.run.device.resolved(localRank: launch.localRank)
+        if case .cuda(let index) = device, index >= Runtime.cudaDeviceCount {
+            throw RunError("run.device is \(device) but \(Runtime.cudaDeviceCount) CUDA device(s) are available")
+        }
+        guard config.data.batchSize % launch.worldSize == 0 else {
+            throw RunError("data.batch_size \(config.data.batchSize) is the global batch: it must divide evenly among the \(launch.worldSize) processes")
+        }
+        if launch.isDistributed {
+            let dataParallel = try DataParallel(launch: launch, backend: device.isCUDA ? .nccl : .gloo,
+                                                timeout: config.run.timeoutSeconds)
+            try dataParallel.checkSameConfiguration(config.yaml())
+            self.dataParallel = dataParallel
+        } else {
+            dataParallel = nil
+        }
+        let group = dataParallel?.group
         let seed = UInt64(config.run.seed)
         let mode = config.training.mode
 
@@ -47,6 +71,10 @@ public final class TrainingSetup {
         let partition = config.trainingPartition
         network = try Self.network(config.model, partition: partition, mode: mode, classes: classes,
                                    generator: Generator(seed: seed))
+        if let group {
+            let synchronized: [Module] = config.training.syncBatchNorm ? [network] : network.projectors
+            for module in synchronized.flatMap({ $0.modules() }) { (module as? BatchNorm)?.processGroup = group }
+        }
         loadedBlocks = try Self.loadedBlocks(config.training, partition: partition)
         plan = try TrainingPlan(mode: mode, blocks: partition.count, trainedBlock: config.training.trainedBlock,
                                 lowerBatchNormTrains: config.training.lowerBatchNormTrains,
@@ -54,7 +82,7 @@ public final class TrainingSetup {
         if config.data.adaptiveAugmentation, mode != .sequential {
             throw RunError("data.adaptive_augmentation gives each block its own views, which needs training.mode sequential (as in the paper's App. A)")
         }
-        step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count),
+        step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
                              recompute: config.training.recompute)
         network.to(device: device)
         optimizer = Self.optimizer(config, parameters: network.parameters())
@@ -65,12 +93,14 @@ public final class TrainingSetup {
         } else {
             probe = nil
         }
-        noiseGenerator = Generator(seed: seed &+ 2, device: device)
+        // Each rank draws the noise of its own shard from a stream of its own.
+        noiseGenerator = Generator(seed: seed &+ 2 &+ UInt64(launch.rank) &* 0x9E37_79B9_7F4A_7C15, device: device)
     }
 
-    /// The sample order of every epoch.
+    /// The sample order of every epoch, and this rank's shard of each global batch.
     public func epochPlan() throws -> EpochPlan {
-        try EpochPlan(count: dataset.count, batchSize: config.data.batchSize, seed: UInt64(config.run.seed))
+        try EpochPlan(count: dataset.count, batchSize: config.data.batchSize / launch.worldSize, seed: UInt64(config.run.seed),
+                      rank: launch.rank, worldSize: launch.worldSize)
     }
 
     /// Batches of two views for `phase` (an index into `plan.phases`), from `start` on.
@@ -110,28 +140,48 @@ public final class TrainingSetup {
         }
     }
 
-    /// What one step did: each trained block's loss, and the online probe's score per block.
+    /// What one step did: each trained block's loss (the mean over ranks), and the online
+    /// probe's score per block (summed over ranks).
     public struct StepResult {
         public var losses: [Double?]
         public var probe: [Int: OnlineProbe.Score]
     }
 
-    /// One optimisation step on a batch: forward and backward of every trained block, the
-    /// optimizer step, and the online probe's step. A non-finite loss stops it before any
-    /// weight changes.
+    /// One optimisation step on a batch: forward and backward of every trained block (each
+    /// block's gradients averaged over ranks as soon as its backward ends), the optimizer step,
+    /// and the online probe's step. A non-finite loss stops it before any weight changes.
     public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
         let labels = batch.labels.to(device)
-        let result = step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator)
-        var losses: [Double?] = Array(repeating: nil, count: network.partition.count)
-        for (k, loss) in result.losses {
-            let value = loss.item()
-            guard value.isFinite else { throw NonFiniteLoss(block: k, value: value) }
-            losses[k] = value
+        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator) { k in
+            try dataParallel?.startAveraging(network.parameters(ofBlock: k))
+        }
+        let scores = probe?.fit(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
+        if let probe { try dataParallel?.startAveraging(probe.parameters()) }
+        try dataParallel?.finishAveraging()
+        let (losses, totals) = try reduced(losses: result.losses, scores: scores)
+        for (k, loss) in losses.enumerated() {
+            if let loss, !loss.isFinite { throw NonFiniteLoss(block: k, value: loss) }
         }
         optimizer.step()
         optimizer.zeroGrad()
-        let scores = probe?.step(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
-        return StepResult(losses: losses, probe: scores)
+        probe?.update()
+        return StepResult(losses: losses, probe: totals)
+    }
+
+    /// This step's losses and probe scores over every rank: the mean loss, the summed counts.
+    private func reduced(losses: [Int: Tensor], scores: [Int: OnlineProbe.Score]) throws
+        -> (losses: [Double?], scores: [Int: OnlineProbe.Score])
+    {
+        let blocks = network.partition.count
+        let local = (0..<blocks).map { losses[$0]?.item() ?? 0 }
+            + (0..<blocks).flatMap { [Double(scores[$0]?.correct ?? 0), Double(scores[$0]?.labelled ?? 0)] }
+        let total = try dataParallel?.sum(local) ?? local
+        let world = Double(launch.worldSize)
+        let means = (0..<blocks).map { losses[$0] == nil ? nil : total[$0] / world }
+        let summed = scores.keys.reduce(into: [Int: OnlineProbe.Score]()) { result, k in
+            result[k] = OnlineProbe.Score(correct: Int(total[blocks + 2 * k]), labelled: Int(total[blocks + 2 * k + 1]))
+        }
+        return (means, summed)
     }
 
     /// Loads the blocks of `training.init_blocks` from `training.init_from` (a run directory or
@@ -186,7 +236,7 @@ public final class TrainingSetup {
     }
 
     /// Each block's objective, with its per-block parameters.
-    static func objectives(_ config: Config, blocks: Int) throws -> [any Objective] {
+    static func objectives(_ config: Config, blocks: Int, group: ProcessGroup? = nil) throws -> [any Objective] {
         let objective = config.objective
         if config.training.mode.isSupervised {
             return Array(repeating: SupervisedCrossEntropy(labelSmoothing: objective.labelSmoothing), count: blocks)
@@ -196,12 +246,12 @@ public final class TrainingSetup {
         return (0..<blocks).map { k -> any Objective in
             switch objective.name {
             case .barlowTwins:
-                return BarlowTwins(lambda: lambdas[k], invarianceTarget: targets[k], scale: objective.scale)
+                return BarlowTwins(lambda: lambdas[k], invarianceTarget: targets[k], scale: objective.scale, group: group)
             case .vicreg:
                 return VICReg(invarianceWeight: objective.vicregInvariance, varianceWeight: objective.vicregVariance,
-                              covarianceWeight: objective.vicregCovariance)
+                              covarianceWeight: objective.vicregCovariance, group: group)
             case .simclr:
-                return SimCLR(temperature: objective.temperature)
+                return SimCLR(temperature: objective.temperature, group: group)
             }
         }
     }

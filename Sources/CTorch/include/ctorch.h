@@ -282,6 +282,10 @@ int32_t ct_pg_all_gather(ct_process_group pg, ct_tensor input, const ct_tensor *
 int32_t ct_pg_barrier(ct_process_group pg, ct_work *out);
 int32_t ct_pg_send(ct_process_group pg, ct_tensor t, int32_t dst, int32_t tag, ct_work *out);
 int32_t ct_pg_recv(ct_process_group pg, ct_tensor t, int32_t src, int32_t tag, ct_work *out);
+/* The group's rendezvous store, shared by its ranks: small values under string keys.
+ * get: *found = 0 when the key is unset; else the value, NUL-terminated, cut to capacity. */
+int32_t ct_pg_store_set(ct_process_group pg, const char *key, const char *value);
+int32_t ct_pg_store_get(ct_process_group pg, const char *key, char *buffer, int64_t capacity, int32_t *found);
 int32_t ct_work_wait(ct_work w);
 int32_t ct_work_is_completed(ct_work w, int32_t *out);
 void ct_work_free(ct_work w);

@@ -93,6 +93,19 @@ public final class ProcessGroup: @unchecked Sendable {
         try Work([tensor]) { handles, out in ct_pg_recv(self.handle, handles[0], Int32(source), Int32(tag), out) }
     }
 
+    /// Sets `key` to `value` in the group's rendezvous store, which every rank reads.
+    public func setStoreValue(_ value: String, forKey key: String) throws {
+        try distributedCall(ct_pg_store_set(handle, key, value))
+    }
+
+    /// The value of `key` in the group's rendezvous store, nil while no rank has set it.
+    public func storeValue(forKey key: String) throws -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var found: Int32 = 0
+        try distributedCall(ct_pg_store_get(handle, key, &buffer, Int64(buffer.count), &found))
+        return found != 0 ? String(cString: buffer) : nil
+    }
+
     /// The sum over ranks of `tensor`, differentiable: in backward every rank's tensor gets the
     /// sum over ranks of the gradients, since every rank's loss depends on every rank's tensor.
     /// Blocks until every rank has contributed.

@@ -28,10 +28,19 @@ public func synchronizedBatchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, r
 }
 
 extension ProcessGroup {
-    /// `sum(_:)` where no error can be thrown: a failure stops the process.
-    func summedOrStop(_ tensor: Tensor) -> Tensor {
+    /// `sum(_:)` for a forward pass, which cannot throw: a failure stops the process.
+    public func summedOrStop(_ tensor: Tensor) -> Tensor {
+        orStop { try sum(tensor) }
+    }
+
+    /// `gather(_:)` for a forward pass, which cannot throw: a failure stops the process.
+    public func gatheredOrStop(_ tensor: Tensor) -> Tensor {
+        orStop { try gather(tensor) }
+    }
+
+    private func orStop(_ body: () throws -> Tensor) -> Tensor {
         do {
-            return try sum(tensor)
+            return try body()
         } catch let error as TorchError {
             stop(libtorchMessage: error.message)
         } catch {

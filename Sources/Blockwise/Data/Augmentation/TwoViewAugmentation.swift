@@ -29,8 +29,19 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     }
 
     /// Two normalised float views [B, 3, side, side] of uint8 `images` [B, C, H, W], on `device`.
-    public func callAsFunction(_ images: Tensor, generator: Generator, device: Device = .cpu) -> (Tensor, Tensor) {
-        let (a, b) = draw(count: images.size(0), height: images.size(2), width: images.size(3), generator: generator)
+    ///
+    /// With `shard` (rank r of w data-parallel ranks), `images` are r's samples of a global
+    /// batch of w·B, which `EpochPlan` deals out in turn (global sample i goes to rank i mod w):
+    /// the parameters are drawn for the whole global batch and r takes rows r, r + w, …, so
+    /// each sample gets the views it gets in a one-process run.
+    public func callAsFunction(_ images: Tensor, generator: Generator, device: Device = .cpu,
+                               shard: (rank: Int, count: Int) = (0, 1)) -> (Tensor, Tensor) {
+        let local = images.size(0)
+        var (a, b) = draw(count: local * shard.count, height: images.size(2), width: images.size(3), generator: generator)
+        if shard.count > 1 {
+            let rows = (0..<local).map { shard.rank + $0 * shard.count }
+            (a, b) = (a.rows(rows), b.rows(rows))
+        }
         return apply(a, b, to: images, device: device)
     }
 

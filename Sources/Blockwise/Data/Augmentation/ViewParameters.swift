@@ -87,3 +87,15 @@ extension Double {
     fileprivate func log() -> Double { Foundation.log(self) }
     fileprivate func exp() -> Double { Foundation.exp(self) }
 }
+
+extension ViewParameters {
+    /// The parameters of the samples at `rows`, in that order.
+    public func rows(_ rows: [Int]) -> ViewParameters {
+        ViewParameters(
+            crop: CropBoxes(top: rows.map { crop.top[$0] }, left: rows.map { crop.left[$0] },
+                            height: rows.map { crop.height[$0] }, width: rows.map { crop.width[$0] }),
+            flip: rows.map { flip[$0] }, jitter: rows.map { jitter[$0] }, jitterFactors: rows.map { jitterFactors[$0] },
+            jitterOrder: rows.map { jitterOrder[$0] }, grayscale: rows.map { grayscale[$0] }, blur: rows.map { blur[$0] },
+            blurSigma: rows.map { blurSigma[$0] }, solarize: rows.map { solarize[$0] })
+    }
+}

@@ -117,11 +117,13 @@ public struct TwoViewBatch: Sendable {
 }
 
 extension DataLoader where Output == TwoViewBatch {
-    /// Batches with Barlow Twins' two views made by `augmentation` on `device`.
+    /// Batches with Barlow Twins' two views made by `augmentation` on `device`; a rank's shard
+    /// of a global batch gets the views of a one-process run (`TwoViewAugmentation`).
     public convenience init(dataset: any ImageDataset, plan: EpochPlan, augmentation: TwoViewAugmentation,
                             device: Device = .cpu, start: DataPosition = DataPosition(), prefetch: Int = 2) throws {
         try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch) { batch, context in
-            let (a, b) = augmentation(batch.images, generator: context.generator(), device: device)
+            let (a, b) = augmentation(batch.images, generator: context.generator(), device: device,
+                                      shard: (plan.rank, plan.worldSize))
             return TwoViewBatch(viewA: a, viewB: b, labels: batch.labels)
         }
     }
