@@ -1,6 +1,7 @@
 import ArgumentParser
 import Blockwise
 import Foundation
+import Torch
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,9 @@ struct Doctor: ParsableCommand {
         print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print("CUDA devices  \(r.cudaDevices)")
+        let missing = ProcessGroup.Backend.allCases.filter { !r.distributedBackends.contains($0) }
+        print("distributed   \(r.distributedBackends.map(\.rawValue).joined(separator: ", "))"
+              + (missing.isEmpty ? "" : " (not in this build: \(missing.map(\.rawValue).joined(separator: ", ")))"))
         for d in r.datasets {
             print("dataset       \(d.name.padding(toLength: 14, withPad: " ", startingAt: 0))"
                   + (d.installed ? "\(d.path)" : "not found at \(d.path) (\(d.hint))"))

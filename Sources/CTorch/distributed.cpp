@@ -5,6 +5,7 @@
 #include "bridge.hpp"
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <atomic>
@@ -13,7 +14,9 @@
 #include <unordered_map>
 
 struct ct_process_group_s {
-    c10::intrusive_ptr<c10d::TCPStore> store;
+    // The rendezvous store, under a prefix of its own: a launcher's store (torchrun's agent)
+    // holds keys of its own.
+    c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
     int32_t rank;
     int32_t world_size;
@@ -108,7 +111,7 @@ extern "C" {
 int32_t ct_dist_backend_available(int32_t backend) { return backend == CT_BACKEND_GLOO ? 1 : 0; }
 
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
-                  int64_t timeout_ms, ct_process_group *out) {
+                  int64_t timeout_ms, int32_t serve_store, ct_process_group *out) {
     CT_GUARD({
         if (backend != CT_BACKEND_GLOO) throw std::invalid_argument("this libtorch build has no NCCL process group");
         if (world_size < 1 || rank < 0 || rank >= world_size) {
@@ -117,11 +120,12 @@ int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_si
         auto timeout = std::chrono::milliseconds(timeout_ms);
         c10d::TCPStoreOptions options;
         options.port = static_cast<uint16_t>(port);
-        options.isServer = rank == 0;
+        options.isServer = serve_store != 0;
         options.numWorkers = static_cast<size_t>(world_size);
         options.waitWorkers = true;
         options.timeout = timeout;
-        auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
+        auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
+        c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>("blockwise", tcp);
         auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
         gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
         auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);

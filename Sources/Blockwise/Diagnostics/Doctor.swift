@@ -16,6 +16,8 @@ public struct DoctorReport: Sendable {
     /// Measured float32 GFLOP/s of a 1024×1024 matrix product.
     public var matmulGFLOPS: Double
     public var datasets: [DatasetPresence]
+    /// The process-group backends this build can create (data-parallel training).
+    public var distributedBackends: [ProcessGroup.Backend]
     public var warnings: [String]
 
     /// Below this many GFLOP/s per core a product is running on a reference BLAS: OpenBLAS
@@ -38,6 +40,7 @@ public struct DoctorReport: Sendable {
                 .first,
             matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
             datasets: DatasetPresence.scan(),
+            distributedBackends: ProcessGroup.Backend.allCases.filter(\.isAvailable),
             warnings: [])
         if let warning = blasWarning(gflops: report.matmulGFLOPS, threads: report.threads) {
             report.warnings.append(warning)

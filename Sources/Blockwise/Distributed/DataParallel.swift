@@ -29,7 +29,8 @@ public final class DataParallel {
         self.launch = launch
         do {
             group = try ProcessGroup(host: launch.masterAddress, port: launch.masterPort, rank: launch.rank,
-                                     worldSize: launch.worldSize, backend: backend, timeout: timeout)
+                                     worldSize: launch.worldSize, backend: backend, timeout: timeout,
+                                     storeServed: launch.storeServed)
         } catch let error as TorchError {
             throw DistributedError("rank \(launch.rank) could not join the \(launch.worldSize) processes at \(launch.masterAddress):\(launch.masterPort) within \(Int(timeout)) s (run.timeout_s): \(error.message)")
         }

@@ -18,6 +18,9 @@ public struct Launch: Equatable, Sendable, CustomStringConvertible {
     /// Where rank 0 serves the rendezvous.
     public var masterAddress: String
     public var masterPort: Int
+    /// The launcher already serves the rendezvous store at the master address (torchrun's
+    /// agent, which says so with `TORCHELASTIC_USE_AGENT_STORE=True`): rank 0 connects to it.
+    public var storeServed = false
 
     /// torchrun's default port.
     public static let defaultPort = 29500
@@ -65,8 +68,10 @@ public struct Launch: Equatable, Sendable, CustomStringConvertible {
         }
         let port = try reader.optionalCount("MASTER_PORT") ?? defaultPort
         guard port < 65536 else { throw LaunchError("MASTER_PORT=\(port) is not a TCP port (1–65535)") }
-        return Launch(rank: rank, worldSize: worldSize, localRank: localRank, localWorldSize: localWorldSize,
-                      masterAddress: address, masterPort: port)
+        var launch = Launch(rank: rank, worldSize: worldSize, localRank: localRank, localWorldSize: localWorldSize,
+                            masterAddress: address, masterPort: port)
+        launch.storeServed = environment["TORCHELASTIC_USE_AGENT_STORE"]?.lowercased() == "true"
+        return launch
     }
 }
 

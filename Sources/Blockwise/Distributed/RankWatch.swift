@@ -3,8 +3,8 @@ import Torch
 
 /// Tells which rank a failed exchange lost. Each rank's background thread counts its own
 /// heartbeats into the group's rendezvous store; after a failure, a rank whose count stops
-/// moving is gone. Counts, not clock times, so machines need not agree on the time. Rank 0
-/// serves the store: when the store no longer answers, rank 0 is the rank lost.
+/// moving is gone. Counts, not clock times, so machines need not agree on the time. When the
+/// store no longer answers, its server is gone: rank 0 (or the launcher that served it).
 final class RankWatch: @unchecked Sendable {
     static let interval = 0.5
     let group: ProcessGroup
@@ -53,7 +53,7 @@ final class RankWatch: @unchecked Sendable {
             let names = lost.map(String.init).joined(separator: ", ")
             return "rank \(group.rank) of \(group.worldSize) lost rank \(names): it stopped answering"
         } catch {
-            return "rank \(group.rank) of \(group.worldSize) lost rank 0: the rendezvous store it serves no longer answers"
+            return "rank \(group.rank) of \(group.worldSize) lost rank 0: the rendezvous store it serves (or its launcher's) no longer answers"
         }
     }
 }

@@ -269,10 +269,11 @@ enum { CT_BACKEND_GLOO = 0, CT_BACKEND_NCCL = 1 };
 enum { CT_REDUCE_OP_SUM = 0, CT_REDUCE_OP_MAX = 1, CT_REDUCE_OP_MIN = 2 };
 /* 1 when this build can create process groups of that backend. */
 int32_t ct_dist_backend_available(int32_t backend);
-/* Joins a group of world_size ranks: rank 0 serves the store at host:port, the others connect.
- * timeout_ms bounds the rendezvous and every collective. */
+/* Joins a group of world_size ranks through the store at host:port, which this process serves
+ * when serve_store is 1 (rank 0, unless a launcher serves it); timeout_ms bounds the
+ * rendezvous and every collective. */
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
-                  int64_t timeout_ms, ct_process_group *out);
+                  int64_t timeout_ms, int32_t serve_store, ct_process_group *out);
 void ct_pg_free(ct_process_group pg);
 /* In place, on every rank's tensors. */
 int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *tensors, int64_t n, int32_t op, ct_work *out);

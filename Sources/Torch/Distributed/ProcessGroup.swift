@@ -32,15 +32,17 @@ public final class ProcessGroup: @unchecked Sendable {
     public let worldSize: Int
     public let backend: Backend
 
-    /// Joins the group: rank 0 serves the rendezvous store on `host:port`, the others connect
-    /// to it. Returns once all `worldSize` ranks have joined; fails after `timeout` seconds,
-    /// which also bound every later operation.
+    /// Joins the group through the rendezvous store on `host:port`: rank 0 serves it, unless
+    /// `storeServed` says a launcher already does (torchrun's agent), and the others connect.
+    /// Returns once all `worldSize` ranks have joined; fails after `timeout` seconds, which
+    /// also bound every later operation.
     public init(host: String, port: Int, rank: Int, worldSize: Int, backend: Backend = .gloo,
-                timeout: Double = 300) throws {
+                timeout: Double = 300, storeServed: Bool = false) throws {
         Runtime.ensureStarted()
         var out: ct_process_group?
+        let serve: Int32 = rank == 0 && !storeServed ? 1 : 0
         try distributedCall(ct_pg_new(host, Int32(port), Int32(rank), Int32(worldSize), backend.code,
-                                      Int64(timeout * 1000), &out))
+                                      Int64(timeout * 1000), serve, &out))
         handle = out!
         self.rank = rank
         self.worldSize = worldSize

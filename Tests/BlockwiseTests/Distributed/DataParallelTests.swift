@@ -191,6 +191,56 @@ func largestDifference(_ a: String, _ b: String) throws -> Double {
         #expect(rank.output.contains("rank 1 could not join the 2 processes at 127.0.0.1"), "\(rank.output)")
     }
 
+    @Test func torchrunLaunchesTheSameRunAsTheBuiltInLauncher() throws {
+        let torchrun = "/usr/bin/torchrun"
+        try #require(FileManager.default.isExecutableFile(atPath: torchrun),
+                     "no \(torchrun), which this test needs: run `make test`, which installs python3-torch")
+        let folder = TemporaryFolder()
+        let config = try writeTinyConfig(in: folder)
+        _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/builtin", "--nproc-per-node", "2"], folder: folder)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: torchrun)
+        // --no_python is torchrun 1.13's spelling; 2.x takes it too. Debian 12's torchrun (1.13 on
+        // Python 3.11) fails with its own defaults for --redirects and --tee: give them.
+        process.arguments = ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
+                             "--redirects", "1", "--tee", "1",
+                             try blockwiseExecutable(), "pretrain", config, "--out", folder.path + "/torchrun"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "torchrun failed:\n\(output)")
+        let builtin = try stepLosses(folder.path + "/builtin"), launched = try stepLosses(folder.path + "/torchrun")
+        #expect(builtin.count == 6 && launched.count == 6)
+        for (a, b) in zip(builtin.joined(), launched.joined()) {
+            let (a, b) = (try #require(a), try #require(b))
+            #expect(abs(a - b) <= Self.lossTolerance * abs(a))
+        }
+    }
+
+    @Test func aPortInUseIsAnErrorNamingIt() throws {
+        let folder = TemporaryFolder()
+        let config = try writeTinyConfig(in: folder, ["run.timeout_s=5"])
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound && listen(listener, 1) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let rank = try BlockwiseProcess(["pretrain", config, "--out", folder.path + "/run"], environment: [
+            "RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
+        ], folder: folder)
+        #expect(rank.wait(timeout: 60) == 1)
+        #expect(rank.output.contains("rank 0 could not join the 2 processes at 127.0.0.1:\(port)"), "\(rank.output)")
+    }
+
     @Test func aBadLaunchIsRefusedNamingTheVariable() throws {
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder)
