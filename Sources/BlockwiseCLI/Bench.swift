@@ -28,6 +28,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: "With --config: also time N data-parallel processes on this machine, against one process.")
+    var nprocPerNode: Int?
+
+    @Option(help: .hidden)
+    var resultFile: String?
+
     func validate() throws {
         guard ops != (data != nil || config != nil) else {
             throw ValidationError("choose what to measure: --ops, --data SPEC, --config FILE, or --data SPEC --config FILE (data against the step)")
@@ -67,12 +73,50 @@ struct Bench: ParsableCommand {
             print(result)
         } else if let config {
             let resolved = try resolved(config)
-            let result = try TrainingBenchmark.run(config: resolved, name: config, steps: steps)
+            if let processes = nprocPerNode, processes > 1 {
+                return try compareScaling(config, resolved, processes: processes)
+            }
+            let launch = try Launch.fromEnvironment()
+            let result = try TrainingBenchmark.run(config: resolved, name: config, steps: steps, launch: launch)
+            guard launch.isLeader else { return }
+            if let resultFile {
+                return try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: resultFile))
+            }
             if json { return try printJSON(result) }
-            print(String(format: "%@ (%@, batch %d, %@, %d threads)", config, result.mode, result.batchSize, result.device, result.threads))
-            print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
-                         result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
-            print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+            printTable(result)
+        }
+    }
+
+    /// One process with every core, then `processes` workers sharing them.
+    private func compareScaling(_ name: String, _ config: Config, processes: Int) throws {
+        let one = try TrainingBenchmark.run(config: config, name: name, steps: steps)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("blockwise-bench-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let status = try LocalLauncher.run(processes: processes,
+                                           arguments: LocalLauncher.workerArguments(CommandLine.arguments) + ["--result-file", file],
+                                           grace: config.run.timeoutSeconds + 10)
+        if status != 0 { throw ExitCode(status) }
+        let many = try JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        let scaling = TrainingBenchmark.Scaling(oneProcess: one, dataParallel: many)
+        if json { return try printJSON(scaling) }
+        printTable(one)
+        printTable(many)
+        print(String(format: "scaling: %d processes give %.2fx the images/s of one (steps alone)", processes, scaling.efficiency))
+    }
+
+    private func printTable(_ result: TrainingBenchmark.Result) {
+        let who = result.processes > 1 ? "\(result.processes) processes × \(result.threads) threads" : "\(result.threads) threads"
+        print(String(format: "%@ (%@, batch %d, %@, %@)", result.config, result.mode, result.batchSize, result.device, who))
+        print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
+                     result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
+        print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+        if let waits = result.averagingWaitSeconds, let alone = result.averagingSeconds {
+            print("  gradient averaging: " + String(format: "%.1f ms per step alone; ", 1000 * alone)
+                  + "wait after the last backward per rank " + waits.map { String(format: "%.1f ms", 1000 * $0) }.joined(separator: ", ")
+                  + (result.hiddenAveraging.map { String(format: " (%.0f%% hidden)", 100 * $0) } ?? ""))
+        }
+        if let memory = result.peakMemoryMBPerRank {
+            print("  peak RSS per rank: " + memory.map { String(format: "%.0f MB", $0) }.joined(separator: ", "))
         }
     }
 

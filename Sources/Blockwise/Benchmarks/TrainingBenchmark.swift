@@ -2,8 +2,9 @@ import Foundation
 import Torch
 
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
-/// without data loading, measured in one process; no run directory is written. Memory is the
-/// process's resident (host) memory: on a GPU it leaves out the device's own memory.
+/// without data loading; no run directory is written. Memory is the process's resident (host)
+/// memory: on a GPU it leaves out the device's own memory. Under a launcher of several
+/// processes every rank trains data-parallel and rank 0 reports for all of them.
 public enum TrainingBenchmark {
     public struct Result: Codable, Sendable {
         public var config: String
@@ -22,17 +23,71 @@ public enum TrainingBenchmark {
         /// Steps fed by the loader (decoding and two-view augmentation in the background).
         public var imagesPerSecondWithData: Double
         public var peakMemoryMBWithData: Double
+        /// Data-parallel processes; the images per second above are global (all ranks').
+        public var processes: Int = 1
+        /// Per rank: seconds per step spent waiting for gradient averages after the step's
+        /// last backward, the exchange that computation did not hide (steps alone).
+        public var averagingWaitSeconds: [Double]?
+        /// Seconds per step of the same gradient averages run alone, with nothing to hide behind.
+        public var averagingSeconds: Double?
+        /// Per rank: peak resident memory during the steps alone.
+        public var peakMemoryMBPerRank: [Double]?
+        /// The share of the averaging that the backward passes of later blocks hid:
+        /// 1 − (the slowest rank's wait) / (the averaging alone).
+        public var hiddenAveraging: Double?
     }
 
-    public static func run(config: Config, name: String, steps: Int, warmup: Int = 2) throws -> Result {
-        let setup = try TrainingSetup(config: config)
+    /// `bench --nproc-per-node N`: the same steps in one process with every core, and in N
+    /// data-parallel processes sharing the cores, measured one after the other.
+    public struct Scaling: Codable, Sendable {
+        public var oneProcess: Result
+        public var dataParallel: Result
+        /// Global images per second of the N processes over those of one (steps alone).
+        public var efficiency: Double
+
+        public init(oneProcess: Result, dataParallel: Result) {
+            self.oneProcess = oneProcess
+            self.dataParallel = dataParallel
+            efficiency = dataParallel.stepImagesPerSecond / oneProcess.stepImagesPerSecond
+        }
+    }
+
+    public static func run(config: Config, name: String, steps: Int, warmup: Int = 2, launch: Launch = .single) throws -> Result {
+        let setup = try TrainingSetup(config: config, launch: launch)
         let alone = try time(setup, steps: steps, warmup: warmup, loadData: false)
+        let waited = (setup.dataParallel?.waitSeconds ?? 0) / Double(steps)
         let fed = try time(setup, steps: steps, warmup: warmup, loadData: true)
-        return Result(config: name, mode: config.training.mode.rawValue, device: setup.device.description,
-                      threads: Runtime.threads, batchSize: config.data.batchSize, steps: steps,
-                      stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
-                      baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
-                      imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB)
+        var result = Result(config: name, mode: config.training.mode.rawValue, device: setup.device.description,
+                            threads: Runtime.threads, batchSize: config.data.batchSize, steps: steps,
+                            stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
+                            baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
+                            imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB)
+        if let dataParallel = setup.dataParallel {
+            let perRank = try dataParallel.gather([waited, alone.peakMemoryMB])
+            result.processes = launch.worldSize
+            result.averagingWaitSeconds = perRank.map { $0[0] }
+            result.peakMemoryMBPerRank = perRank.map { $0[1] }
+            let alone = try averagingAlone(setup, dataParallel, repeats: steps)
+            result.averagingSeconds = alone
+            result.hiddenAveraging = alone > 0 ? max(0, 1 - (result.averagingWaitSeconds?.max() ?? 0) / alone) : nil
+        }
+        return result
+    }
+
+    /// Seconds per step of averaging every trained block's gradients with nothing else running:
+    /// what the step would wait if no exchange overlapped a backward pass.
+    static func averagingAlone(_ setup: TrainingSetup, _ dataParallel: DataParallel, repeats: Int) throws -> Double {
+        let blocks = setup.plan.phases[0].trainedBlocks
+        for parameter in setup.network.parameters() where parameter.grad == nil {
+            parameter.grad = Tensor.zeros(parameter.shape, dtype: parameter.dtype, device: parameter.device)
+        }
+        try dataParallel.barrier()
+        let start = Date()
+        for _ in 0..<repeats {
+            for k in blocks { try dataParallel.startAveraging(setup.network.parameters(ofBlock: k)) }
+            try dataParallel.finishAveraging()
+        }
+        return Date().timeIntervalSince(start) / Double(repeats)
     }
 
     /// Times `steps` optimisation steps of the first phase after `warmup` untimed ones, with
@@ -48,6 +103,7 @@ public enum TrainingBenchmark {
         let phase = setup.plan.phases[0]
         for _ in 0..<warmup { _ = try setup.optimise(loadData ? try loader.next().value : first, phase: phase) }
         Runtime.synchronize(setup.device)
+        setup.dataParallel?.resetWaitTime()
         ProcessMemory.resetPeak()
         let baseline = ProcessMemory.currentMB()
         let start = Date()

@@ -88,6 +88,15 @@ public final class DataParallel {
         return tensor.toArray(Double.self)
     }
 
+    /// Every rank's `values` (the same count on each), in rank order.
+    func gather(_ values: [Double]) throws -> [[Double]] {
+        let outputs = (0..<launch.worldSize).map { _ in Tensor.zeros([values.count], dtype: .float64) }
+        try exchange { try group.allGather(Tensor(values), into: outputs).wait() }
+        return outputs.map { $0.toArray(Double.self) }
+    }
+
+    func resetWaitTime() { waitSeconds = 0 }
+
     /// Whether any rank asks for it: ranks stop together, at the same step.
     func anyRank(_ flag: Bool) throws -> Bool {
         try sum([flag ? 1 : 0])[0] > 0

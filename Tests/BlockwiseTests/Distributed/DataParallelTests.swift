@@ -63,9 +63,12 @@ func stepLosses(_ run: String) throws -> [[Double?]] {
     try MetricsLog.read(path: run + "/metrics.jsonl").filter { $0.kind == .step }.map(\.loss)
 }
 
-/// The largest difference between two files' tensors of the same names.
-func largestDifference(_ a: String, _ b: String) throws -> Double {
-    let x = try SafeTensors.read(contentsOf: a).tensors, y = try SafeTensors.read(contentsOf: b).tensors
+/// The largest difference between two files' tensors of the same names, leaving out those
+/// whose names start with one of `skipping`.
+func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws -> Double {
+    let kept = { (name: String) in !skipping.contains { name.hasPrefix($0) } }
+    let x = try SafeTensors.read(contentsOf: a).tensors.filter { kept($0.key) }
+    let y = try SafeTensors.read(contentsOf: b).tensors.filter { kept($0.key) }
     try #require(Set(x.keys) == Set(y.keys))
     return x.keys.map { key in
         (x[key]!.to(.float64) - y[key]!.to(.float64)).abs().max().item()
@@ -77,13 +80,21 @@ func largestDifference(_ a: String, _ b: String) throws -> Double {
 /// Tolerance: the two ranks compute in float32 what one process computes, with sums in another
 /// order (each batch norm's statistics and the Barlow Twins matrix are summed from two
 /// shards; gradients are averaged from two halves). Such reorderings change a float32 sum by
-/// a few units of its last place (~1e-7 relative); over the 6 steps of these runs the
-/// losses were seen to agree to ~3e-7 relative and the weights to ~1e-6. The tests allow
-/// 1e-5 relative on losses and 2e-5 absolute on weights: 10–30 times what was seen, and far
-/// below what a wrong shard, a missed average or an unsynchronised statistic gives (> 1e-2).
+/// a few units of its last place (~1e-7 relative). Over the 6 steps of these runs (libtorch
+/// 1.13 and 2.13) the losses agreed to ~3e-7 relative and the weights to ~2e-7 absolute, and
+/// to ~8e-6 over 24 steps. The tests allow 1e-5 relative on losses and 2e-5 absolute on
+/// weights: far below what a wrong shard, a missed average or an unsynchronised statistic
+/// gives (> 1e-2).
 @Suite(.serialized) struct DataParallelTests {
     static let lossTolerance = 1e-5
     static let weightTolerance = 2e-5
+    /// The optimizers' momentum buffers are left out of the comparisons: they hold raw sums of
+    /// gradients (up to ~10 for the batch norms' biases), and a ReLU input within a rounding
+    /// error of 0 takes the gradient one way in one run and the other way in the other, a jump
+    /// of ~1e-4..1e-2 in one channel's bias gradient (seen with libtorch 2.x at step 4 of
+    /// the 6-step run, and in 24-step runs with 1.13 too) that moves the weights by less than
+    /// the learning rate times that.
+    static let momenta = ["optimizer.", "probe_optimizer."]
 
     @Test(arguments: ["simultaneous", "end-to-end"])
     func twoRanksTrainAsOneProcessOnTheSameGlobalBatch(mode: String) throws {
@@ -99,7 +110,7 @@ func largestDifference(_ a: String, _ b: String) throws -> Double {
             #expect(abs(a - b) <= Self.lossTolerance * abs(a), "\(mode): losses \(a) and \(b)")
         }
         let difference = try largestDifference(folder.path + "/one/checkpoints/last.safetensors",
-                                               folder.path + "/two/checkpoints/last.safetensors")
+                                               folder.path + "/two/checkpoints/last.safetensors", skipping: Self.momenta)
         #expect(difference <= Self.weightTolerance, "\(mode): weights differ by \(difference)")
         #expect(try largestDifference(folder.path + "/one/backbone.safetensors", folder.path + "/two/backbone.safetensors")
             <= Self.weightTolerance)
@@ -130,8 +141,8 @@ func largestDifference(_ a: String, _ b: String) throws -> Double {
         let stoppedAt = try #require(try Checkpoint.readLast(run: RunDirectory(run))).state.globalStep
         try #require(status == 130 && stoppedAt < 24, "the run was not stopped early (\(String(describing: status))):\n\(launcher.output)")
         _ = try runBlockwise(["pretrain", "--resume", run], folder: folder)
-        #expect(try largestDifference(folder.path + "/straight/checkpoints/last.safetensors", run + "/checkpoints/last.safetensors")
-            <= Self.weightTolerance)
+        #expect(try largestDifference(folder.path + "/straight/checkpoints/last.safetensors", run + "/checkpoints/last.safetensors",
+                                      skipping: Self.momenta) <= Self.weightTolerance)
         #expect(try stepLosses(run).count == 24)
     }
 
