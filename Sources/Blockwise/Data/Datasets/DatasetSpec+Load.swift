@@ -30,7 +30,7 @@ extension DatasetSpec {
         case .cifar100: return ["train.bin", "test.bin"]
         case .stl10: return ["train_X.bin", "test_X.bin", "unlabeled_X.bin"]
         case .imagenet: return ["train"]
-        default: return []
+        case .mnist, .fashionMNIST, .idx, .folder, .synthetic: return []
         }
     }
 
