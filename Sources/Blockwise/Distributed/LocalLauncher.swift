@@ -89,8 +89,14 @@ public enum LocalLauncher {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 public func freeLocalPort() -> Int {
+    let (fd, port) = bindLocalPort()
+    close(fd)
+    return port
+}
+
+/// A socket bound to a free TCP port of 127.0.0.1, and the port; the caller closes the socket.
+func bindLocalPort() -> (socket: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -98,5 +104,5 @@ public func freeLocalPort() -> Int {
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }

@@ -20,6 +20,7 @@ public final class TrainingSetup {
     public let optimizer: Optimizer
     public let probe: OnlineProbe?
     /// The noise injected into block outputs: saved in checkpoints so a resume draws the same.
+    /// With several processes each draws its own stream; rank 0's is the one saved.
     public let noiseGenerator: Generator
     /// Blocks (from 0) that `training.init_from` provides.
     public let loadedBlocks: Set<Int>

@@ -234,17 +234,9 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
     @Test func aPortInUseIsAnErrorNamingIt() throws {
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder, ["run.timeout_s=5"])
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (listener, port) = bindLocalPort()
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        try #require(bound && listen(listener, 1) == 0)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(listen(listener, 1) == 0)
         let rank = try BlockwiseProcess(["pretrain", config, "--out", folder.path + "/run"], environment: [
             "RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
         ], folder: folder)
