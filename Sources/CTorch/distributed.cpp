@@ -96,6 +96,92 @@ struct DistributedGather : public torch::autograd::Function<DistributedGather> {
     }
 };
 
+// Batch normalisation over every rank's batch (PyTorch's SyncBatchNorm), as one autograd
+// node that keeps only x and per-channel statistics for backward: one exchange forward (each
+// rank's mean and sum of squared deviations, combined in float64 by Chan's rule, which is
+// as exact as one two-pass over the whole batch) and one backward (the sums of dy and of
+// dy·(x − mean)). Every rank's batch has the same size.
+struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchNorm> {
+    static std::vector<int64_t> reduced_dims(const at::Tensor &x) {
+        std::vector<int64_t> dims{0};
+        for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+        return dims;
+    }
+    static std::vector<int64_t> channel_shape(const at::Tensor &x) {
+        std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+        shape[1] = x.size(1);
+        return shape;
+    }
+
+    // Optional tensors: autograd tracks only those given.
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &input,
+                              const c10::optional<at::Tensor> &weight_, const c10::optional<at::Tensor> &bias_,
+                              const c10::optional<at::Tensor> &running_mean_, const c10::optional<at::Tensor> &running_var_,
+                              double momentum, double eps, int64_t id) {
+        auto &pg = registered(id);
+        at::Tensor weight = weight_.value_or(at::Tensor()), bias = bias_.value_or(at::Tensor());
+        at::Tensor running_mean = running_mean_.value_or(at::Tensor()), running_var = running_var_.value_or(at::Tensor());
+        at::Tensor x = input.contiguous();
+        auto dims = reduced_dims(x);
+        int64_t channels = x.size(1), local = x.numel() / channels;
+        at::Tensor mean = x.mean(dims);
+        at::Tensor m2 = (x - mean.view(channel_shape(x))).square().sum(dims);
+        std::vector<at::Tensor> input_stats{at::cat({mean, m2}).to(at::kDouble)};
+        std::vector<std::vector<at::Tensor>> gathered(1);
+        for (int32_t r = 0; r < pg.world_size; ++r) gathered[0].push_back(at::empty_like(input_stats[0]));
+        pg.gloo->allgather(gathered, input_stats)->wait();
+        at::Tensor stats = at::stack(gathered[0]);          // [ranks, 2C]
+        at::Tensor means = stats.narrow(1, 0, channels), m2s = stats.narrow(1, channels, channels);
+        double total = static_cast<double>(local) * pg.world_size;
+        at::Tensor global_mean = means.mean(0);
+        at::Tensor global_m2 = m2s.sum(0) + (means - global_mean).square().sum(0) * static_cast<double>(local);
+        at::Tensor variance = global_m2 / total;
+        {
+            at::NoGradGuard no_grad;
+            if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(global_mean.to(running_mean.scalar_type()) * momentum);
+            if (running_var.defined()) {
+                running_var.mul_(1 - momentum).add_(variance.to(running_var.scalar_type()) * (momentum * total / std::max(total - 1, 1.0)));
+            }
+        }
+        at::Tensor mean_x = global_mean.to(x.scalar_type()), variance_x = variance.to(x.scalar_type());
+        at::Tensor invstd = (variance_x + eps).rsqrt();
+        torch::autograd::variable_list kept{x, mean_x, invstd};
+        if (weight.defined()) kept.push_back(weight);
+        ctx->save_for_backward(kept);
+        ctx->saved_data["group"] = id;
+        ctx->saved_data["total"] = total;
+        ctx->saved_data["bias"] = bias.defined();
+        // The statistics are fixed now: ATen's inference kernel normalises in one pass.
+        return at::batch_norm(x, weight, bias, mean_x, variance_x, false, 0.0, eps, false);
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+        auto saved = ctx->get_saved_variables();
+        at::Tensor x = saved[0], mean = saved[1], invstd = saved[2];
+        at::Tensor weight = saved.size() > 3 ? saved[3] : at::Tensor();
+        auto &pg = registered(ctx->saved_data["group"].toInt());
+        double total = ctx->saved_data["total"].toDouble();
+        at::Tensor dy = grads[0].contiguous();
+        auto dims = reduced_dims(x);
+        auto shape = channel_shape(x);
+        int64_t channels = x.size(1);
+        at::Tensor centered = x - mean.view(shape);
+        at::Tensor sum_dy = dy.sum(dims), sum_dy_centered = (dy * centered).sum(dims);
+        std::vector<at::Tensor> sums{at::cat({sum_dy, sum_dy_centered})};
+        c10d::AllreduceOptions options;
+        options.reduceOp = c10d::ReduceOp::SUM;
+        pg.gloo->allreduce(sums, options)->wait();
+        at::Tensor mean_dy = sums[0].narrow(0, 0, channels) / total;
+        at::Tensor mean_dy_centered = sums[0].narrow(0, channels, channels) / total;
+        at::Tensor scale = weight.defined() ? weight * invstd : invstd;
+        at::Tensor grad_input = (dy - mean_dy.view(shape) - centered * (invstd.square() * mean_dy_centered).view(shape)) * scale.view(shape);
+        // The affine parameters see this rank's share; data-parallel averaging sums the shares.
+        at::Tensor grad_weight = weight.defined() ? sum_dy_centered * invstd : at::Tensor();
+        at::Tensor grad_bias = ctx->saved_data["bias"].toBool() ? sum_dy : at::Tensor();
+        return {grad_input, grad_weight, grad_bias, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
+
 ct_work new_work(c10::intrusive_ptr<c10d::Work> work) { return new ct_work_s{std::move(work)}; }
 
 std::vector<at::Tensor> tensors(const ct_tensor *handles, int64_t n) {
@@ -226,6 +312,13 @@ void ct_work_free(ct_work w) { delete w; }
 
 int32_t ct_dist_sum(ct_process_group pg, ct_tensor t, ct_tensor *out) {
     CT_RETURN(DistributedSum::apply(T(t), group(pg).id))
+}
+
+int32_t ct_dist_batch_norm(ct_process_group pg, ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
+                           ct_tensor running_var, double momentum, double eps, ct_tensor *out) {
+    auto given = [](ct_tensor h) { return h ? c10::optional<at::Tensor>(h->t) : c10::nullopt; };
+    CT_RETURN(DistributedBatchNorm::apply(T(x), given(weight), given(bias), given(running_mean), given(running_var), momentum,
+                                          eps, group(pg).id))
 }
 
 int32_t ct_dist_gather(ct_process_group pg, ct_tensor t, ct_tensor *out) {

@@ -41,4 +41,22 @@ import Torch
             #expect(rank[5].allClose(reference.runningVar!, atol: 1e-12))
         }
     }
+
+    /// Without affine parameters and running statistics, as Barlow Twins standardises embeddings.
+    @Test func twoRanksStandardiseAsOneBatchNormWithoutParameters() throws {
+        let x = Tensor.randn([8, 5], dtype: .float64, generator: Generator(seed: 5)) * 2 - 1
+        let r = Tensor.randn([8, 5], dtype: .float64, generator: Generator(seed: 6))
+        let input = x.clone().requiresGrad_()
+        let output = batchNorm(input, training: true)
+        (output * r).sum().backward()
+        let ranks = try onRanks(2) { group -> [Tensor] in
+            let local = x.narrow(dim: 0, start: group.rank * 4, length: 4).clone().requiresGrad_()
+            let y = synchronizedBatchNorm(local, weight: nil, bias: nil, runningMean: nil, runningVar: nil, momentum: 0,
+                                          eps: 1e-5, group: group)
+            (y * r.narrow(dim: 0, start: group.rank * 4, length: 4)).sum().backward()
+            return [y.detach(), local.grad!]
+        }
+        #expect(Tensor.cat([ranks[0][0], ranks[1][0]], dim: 0).allClose(output.detach(), atol: 1e-12))
+        #expect(Tensor.cat([ranks[0][1], ranks[1][1]], dim: 0).allClose(input.grad!, atol: 1e-12))
+    }
 }

@@ -294,6 +294,10 @@ void ct_work_free(ct_work w);
  * order; in backward each passes on the sum over ranks of the gradients (its own rows for gather). */
 int32_t ct_dist_sum(ct_process_group pg, ct_tensor t, ct_tensor *out);
 int32_t ct_dist_gather(ct_process_group pg, ct_tensor t, ct_tensor *out);
+/* Batch normalisation in training with the statistics of every rank's batch (SyncBatchNorm);
+ * weight, bias and the running statistics may be NULL. */
+int32_t ct_dist_batch_norm(ct_process_group pg, ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
+                           ct_tensor running_var, double momentum, double eps, ct_tensor *out);
 
 #ifdef __cplusplus
 }

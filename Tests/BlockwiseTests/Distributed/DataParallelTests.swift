@@ -203,17 +203,28 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
     }
 
     @Test func torchrunLaunchesTheSameRunAsTheBuiltInLauncher() throws {
-        let torchrun = "/usr/bin/torchrun"
-        try #require(FileManager.default.isExecutableFile(atPath: torchrun),
-                     "no \(torchrun), which this test needs: run `make test`, which installs python3-torch")
+        // torchrun's agent serves the store the ranks join, and a libtorch 2.x client checks
+        // the server as it connects, which a 1.13 server (Debian's torchrun) drops: the
+        // launcher comes from the same torch as the build (for 2.x, the one in LIBTORCH's folder).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        var launcher = ["-m", "torch.distributed.run"]
+        if !Runtime.version.hasPrefix("1.") {
+            let libtorch = try #require(ProcessInfo.processInfo.environment["LIBTORCH"],
+                                        "libtorch \(Runtime.version) without LIBTORCH: no torchrun of the same version to test with")
+            process.environment = ProcessInfo.processInfo.environment
+                .merging(["PYTHONPATH": URL(fileURLWithPath: libtorch).deletingLastPathComponent().path]) { _, new in new }
+        } else {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/torchrun"),
+                         "no torchrun, which this test needs: run `make test`, which installs python3-torch")
+            launcher = ["/usr/bin/torchrun"]
+        }
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder)
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/builtin", "--nproc-per-node", "2"], folder: folder)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: torchrun)
         // --no_python is torchrun 1.13's spelling; 2.x takes it too. Debian 12's torchrun (1.13 on
         // Python 3.11) fails with its own defaults for --redirects and --tee: give them.
-        process.arguments = ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
+        process.arguments = launcher + ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
                              "--redirects", "1", "--tee", "1",
                              try blockwiseExecutable(), "pretrain", config, "--out", folder.path + "/torchrun"]
         let pipe = Pipe()
