@@ -96,10 +96,13 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
     /// the learning rate times that.
     static let momenta = ["optimizer.", "probe_optimizer."]
 
-    @Test(arguments: ["simultaneous", "end-to-end"])
-    func twoRanksTrainAsOneProcessOnTheSameGlobalBatch(mode: String) throws {
+    /// Barlow Twins sums its matrix over the ranks; VICReg and SimCLR gather the embeddings.
+    @Test(arguments: ["simultaneous barlow-twins", "end-to-end barlow-twins", "simultaneous vicreg", "simultaneous simclr"])
+    func twoRanksTrainAsOneProcessOnTheSameGlobalBatch(_ setting: String) throws {
+        let parts = setting.split(separator: " ").map(String.init)
+        let mode = setting
         let folder = TemporaryFolder()
-        let config = try writeTinyConfig(in: folder, ["training.mode=\(mode)", "model.noise=none"])
+        let config = try writeTinyConfig(in: folder, ["training.mode=\(parts[0])", "objective.name=\(parts[1])", "model.noise=none"])
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/one"], folder: folder)
         let output = try runBlockwise(["pretrain", config, "--out", folder.path + "/two", "--nproc-per-node", "2"], folder: folder)
         #expect(output.contains("rank 1 of 2"))
