@@ -9,6 +9,7 @@ import Torch
 ///     RUN/backbone.safetensors   backbone weights with torchvision's names
 ///     RUN/probe.json             per-block evaluation (after `blockwise probe`)
 ///     RUN/report.html            plots and tables (after `blockwise report`)
+///     RUN/.lock                  locked by the process that writes the run (`RunLock`)
 public struct RunDirectory: Sendable {
     public let path: String
 
@@ -41,6 +42,28 @@ public struct RunDirectory: Sendable {
         } catch {
             throw RunError("cannot write \(configPath): \(error.localizedDescription)")
         }
+    }
+
+    /// Removes the temporary files of atomic writes that a killed process left in the run and
+    /// its checkpoints folder, and returns their paths. Every atomic write of a run names its
+    /// temporary `.NAME.tmp-…` beside NAME (`SafeTensors.write`; `Checkpoint`'s link to the
+    /// last checkpoint). Only the run's writer, holding its lock, may call this: another
+    /// writer's temporaries would be files being written.
+    @discardableResult
+    public func removeTemporaries() throws -> [String] {
+        var removed: [String] = []
+        for folder in [path, checkpointsPath] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+                do {
+                    try FileManager.default.removeItem(atPath: folder + "/" + name)
+                } catch {
+                    throw RunError("cannot remove \(folder)/\(name), left by an interrupted write: \(error.localizedDescription)")
+                }
+                removed.append(folder + "/" + name)
+            }
+        }
+        return removed
     }
 
     /// Checks that this is a run directory: it has a config.yaml.

@@ -28,6 +28,8 @@ public enum Checkpoint {
     public static let format = "blockwise-checkpoint/1"
 
     public struct Contents {
+        /// The file read.
+        public var path: String
         public var tensors: [String: Tensor]
         public var state: TrainingState
         public var optimizer: OptimizerState
@@ -53,15 +55,58 @@ public enum Checkpoint {
         let name = String(format: "step-%08d.safetensors", state.globalStep)
         let path = run.checkpointsPath + "/" + name
         try SafeTensors.write(tensors, metadata: metadata, to: path)
-        try link(path, as: run.checkpointsPath + "/last.safetensors")
+        try link(path, as: lastPath(run))
         try prune(run.checkpointsPath, keep: keep)
         return path
     }
 
     /// Reads `checkpoints/last.safetensors` of a run, nil when there is none.
     public static func readLast(run: RunDirectory) throws -> Contents? {
-        let path = run.checkpointsPath + "/last.safetensors"
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        FileManager.default.fileExists(atPath: lastPath(run)) ? try read(lastPath(run)) : nil
+    }
+
+    /// The checkpoint a run resumes from: `last.safetensors`, or, when that is missing or does
+    /// not read whole (a crash, a full disk, a file copied in part), the newest step file that
+    /// does. Each file passed over is logged with why. Nil when the run has no checkpoint file;
+    /// an error when it has some and none reads, rather than a silent restart from step 0.
+    public static func readNewest(run: RunDirectory, log: (String) -> Void) throws -> Contents? {
+        let steps = try stepFiles(run.checkpointsPath).reversed().map { run.checkpointsPath + "/" + $0 }
+        let hasLast = FileManager.default.fileExists(atPath: lastPath(run))
+        guard hasLast || !steps.isEmpty else { return nil }
+        var problems = hasLast ? [] : ["\(lastPath(run)) is missing"]
+        // `last` is a hard link to the newest step file: when one is damaged, so is the other.
+        for path in (hasLast ? [lastPath(run)] : []) + steps {
+            do {
+                let contents = try read(path)
+                for problem in problems { log(problem + ": passed over") }
+                return contents
+            } catch {
+                problems.append("\(path) does not read: \(error)")
+            }
+        }
+        throw RunError("\(run.path) has no readable checkpoint:\n  " + problems.joined(separator: "\n  ")
+            + "\nto start the run again from step 0, remove \(run.checkpointsPath)")
+    }
+
+    /// Renames the step files numbered after `step` (the one resumed from) to
+    /// `step-N.safetensors.set-aside-PID`, so that the resumed run neither prunes nor overwrites
+    /// them: they may be newer than the run can read (another version's format, a file still
+    /// arriving over the network) and are left for a person to judge. Returns the new paths.
+    @discardableResult
+    public static func setAside(after step: Int, run: RunDirectory, log: (String) -> Void) throws -> [String] {
+        try stepFiles(run.checkpointsPath).filter { stepNumber($0).map { $0 > step } ?? false }.map { name in
+            let path = run.checkpointsPath + "/" + name
+            let aside = path + ".set-aside-\(getpid())"
+            guard rename(path, aside) == 0 else {
+                throw RunError("cannot set \(path) aside as \(aside): \(String(cString: strerror(errno)))")
+            }
+            log("set aside \(path), newer than the checkpoint resumed from, as \(aside)")
+            return aside
+        }
+    }
+
+    /// Reads one checkpoint file whole: every tensor and the metadata.
+    private static func read(_ path: String) throws -> Contents {
         let file = try SafeTensors.read(contentsOf: path)
         guard file.metadata["format"] == format else {
             throw RunError("\(path): not a Blockwise checkpoint (format \(file.metadata["format"] ?? "missing"), expected \(format))")
@@ -73,6 +118,7 @@ public enum Checkpoint {
             return value
         }
         return Contents(
+            path: path,
             tensors: file.tensors,
             state: try decode("state", TrainingState.self),
             optimizer: OptimizerState(tensors: owned(file.tensors, prefix: "optimizer."), scalars: try decode("optimizer_scalars", [String: Double].self)),
@@ -82,7 +128,7 @@ public enum Checkpoint {
 
     /// Puts a checkpoint's weights, optimizer states and noise stream into a set-up built from
     /// the run's configuration, and returns where training stood.
-    public static func restore(_ contents: Contents, into setup: TrainingSetup, run: RunDirectory) throws -> TrainingState {
+    public static func restore(_ contents: Contents, into setup: TrainingSetup) throws -> TrainingState {
         do {
             _ = try setup.network.load(stateDict: owned(contents.tensors, prefix: "model."))
             try setup.optimizer.load(stateDict: contents.optimizer)
@@ -92,7 +138,7 @@ public enum Checkpoint {
             }
             if let noise = contents.tensors["rng.noise"] { setup.noiseGenerator.state = noise }
         } catch {
-            throw RunError("\(run.checkpointsPath)/last.safetensors does not fit this run: \(error)")
+            throw RunError("\(contents.path) does not fit this run: \(error)")
         }
         return contents.state
     }
@@ -108,9 +154,13 @@ public enum Checkpoint {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    private static func lastPath(_ run: RunDirectory) -> String { run.checkpointsPath + "/last.safetensors" }
+
     /// Points `target` at `source` atomically: a hard link under a temporary name, then rename.
+    /// The temporary is named as `RunDirectory.removeTemporaries` expects.
     private static func link(_ source: String, as target: String) throws {
-        let temporary = target + ".tmp"
+        let temporary = (target as NSString).deletingLastPathComponent + "/." + (target as NSString).lastPathComponent
+            + ".tmp-\(getpid())"
         unlink(temporary)
         guard Foundation.link(source, temporary) == 0, rename(temporary, target) == 0 else {
             throw RunError("cannot point \(target) at \(source): \(String(cString: strerror(errno)))")
@@ -118,8 +168,18 @@ public enum Checkpoint {
     }
 
     private static func prune(_ folder: String, keep: Int) throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()
-        for name in names.dropLast(keep) { try FileManager.default.removeItem(atPath: folder + "/" + name) }
+        for name in try stepFiles(folder).dropLast(keep) { try FileManager.default.removeItem(atPath: folder + "/" + name) }
+    }
+
+    /// The names of the numbered checkpoint files in `folder`, oldest first.
+    private static func stepFiles(_ folder: String) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: folder).filter { stepNumber($0) != nil }.sorted()
+    }
+
+    /// N of `step-N.safetensors`.
+    private static func stepNumber(_ name: String) -> Int? {
+        guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
+        return Int(name.dropFirst("step-".count).dropLast(".safetensors".count))
     }
 }

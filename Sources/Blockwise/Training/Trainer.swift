@@ -12,6 +12,8 @@ import Torch
 public final class Trainer {
     public let setup: TrainingSetup
     public let run: RunDirectory
+    /// Rank 0's hold on the run directory: no other process writes it while this trainer lives.
+    private let lock: RunLock?
     var state = TrainingState()
     /// Each block's loss at the latest step.
     private var lastLosses: [Double?] = []
@@ -25,29 +27,38 @@ public final class Trainer {
         public var peakMemoryMB: Double
     }
 
-    /// Sets up a new run of `config` in `run`, which must not hold a run yet. Everything is
-    /// checked before the run directory is created.
+    /// Sets up a new run of `config` in `run`, a new or empty folder. Everything is checked
+    /// before the run directory is created.
     public convenience init(config: Config, run: RunDirectory, launch: Launch = .single,
                             log: @escaping (String) -> Void = { print($0) }) throws {
         // Every rank checks before any joins the group, so none sees rank 0's new run.
-        if FileManager.default.fileExists(atPath: run.configPath) {
-            throw RunError("\(run.path) already holds a run: resume it with --resume \(run.path), or choose another --out")
-        }
+        try run.requireNoRun()
         let setup = try TrainingSetup(config: config, launch: launch)
         try setup.loadInitialBlocks()
-        self.init(setup: setup, run: run, log: log)
+        let lock = launch.isLeader ? try run.lockNewRun() : nil
+        self.init(setup: setup, run: run, lock: lock, log: log)
         if launch.isLeader { try run.create(config: config) }
     }
 
-    /// Continues the run in `run` from its last checkpoint, with the run's own config.yaml.
-    /// Every rank reads the run directory: on several machines it lives on a shared file system.
+    /// Continues the run in `run` from its last checkpoint (or, when that is missing or damaged,
+    /// the newest step file that reads whole: `Checkpoint.readNewest`), with the run's own
+    /// config.yaml. Every rank reads the run directory: on several machines it lives on a shared
+    /// file system.
     public static func resume(run: RunDirectory, launch: Launch = .single,
                               log: @escaping (String) -> Void = { print($0) }) throws -> Trainer {
-        let trainer = Trainer(setup: try TrainingSetup(config: try run.config(), launch: launch), run: run, log: log)
+        let config = try run.config()
+        // Rank 0 takes the run before it reads or cleans anything another writer could be changing.
+        let lock = launch.isLeader ? try run.lock() : nil
+        let trainer = Trainer(setup: try TrainingSetup(config: config, launch: launch), run: run, lock: lock, log: log)
         let log = trainer.log
-        if let checkpoint = try Checkpoint.readLast(run: run) {
-            trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup, run: run)
-            log("resuming \(run.path) at step \(trainer.state.globalStep) (phase \(trainer.state.phase + 1), \(trainer.state.position))")
+        if launch.isLeader {
+            for path in try run.removeTemporaries() { log("removed \(path), left by an interrupted write") }
+        }
+        if let checkpoint = try Checkpoint.readNewest(run: run, log: log) {
+            trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup)
+            if launch.isLeader { try Checkpoint.setAside(after: trainer.state.globalStep, run: run, log: log) }
+            log("resuming \(run.path) at step \(trainer.state.globalStep) from \(checkpoint.path) "
+                + "(phase \(trainer.state.phase + 1), \(trainer.state.position))")
         } else {
             // Without a checkpoint the run starts again, loading its initial blocks as a new run does.
             try trainer.setup.loadInitialBlocks()
@@ -58,9 +69,10 @@ public final class Trainer {
         return trainer
     }
 
-    private init(setup: TrainingSetup, run: RunDirectory, log: @escaping (String) -> Void) {
+    private init(setup: TrainingSetup, run: RunDirectory, lock: RunLock?, log: @escaping (String) -> Void) {
         self.setup = setup
         self.run = run
+        self.lock = lock
         self.log = setup.launch.isLeader ? log : { _ in }
         if let dataParallel = setup.dataParallel {
             // Every rank's one line: the rest is rank 0's to say.

@@ -76,11 +76,14 @@ import Torch
             try? FileManager.default.removeItem(atPath: interrupted.path)
         }
         _ = try Trainer(config: try tinyConfig(), run: straight, log: { _ in }).train()
-        // Stopped after 4 steps, in the middle of the second epoch.
-        let trainer = try Trainer(config: try tinyConfig(), run: interrupted, log: { _ in })
-        var calls = 0
-        _ = try trainer.train { calls += 1; return calls == 5 }
-        let stopped = probeState(try #require(trainer.setup.probe))
+        // Stopped after 4 steps, in the middle of the second epoch; the trainer, and with it the
+        // run's lock, is let go before the resume.
+        let stopped = try {
+            let trainer = try Trainer(config: try tinyConfig(), run: interrupted, log: { _ in })
+            var calls = 0
+            _ = try trainer.train { calls += 1; return calls == 5 }
+            return probeState(try #require(trainer.setup.probe))
+        }()
         #expect(stopped.momentum.tensors.keys.contains { $0.hasSuffix("momentum_buffer") })
 
         let checkpoint = try #require(try Checkpoint.readLast(run: interrupted))

@@ -19,19 +19,22 @@ import Torch
         let run = temporaryRun("stl10")
         defer { try? FileManager.default.removeItem(atPath: run.path) }
         let config = try config(folder)
-        let trainer = try Trainer(config: config, run: run, log: { _ in })
-        // The pretraining set is train then unlabeled: indices below 4 are the labelled images.
-        let firstBatch = try trainer.setup.epochPlan().batch(epoch: 0, index: 0)
-        let labelledInFirstBatch = firstBatch.filter { $0 < Self.labels.count }.count
-        try #require((1..<7).contains(labelledInFirstBatch), "the first batch should mix both kinds")
+        // The first trainer, and with it the run's lock, is let go at the end of this block.
+        do {
+            let trainer = try Trainer(config: config, run: run, log: { _ in })
+            // The pretraining set is train then unlabeled: indices below 4 are the labelled images.
+            let firstBatch = try trainer.setup.epochPlan().batch(epoch: 0, index: 0)
+            let labelledInFirstBatch = firstBatch.filter { $0 < Self.labels.count }.count
+            try #require((1..<7).contains(labelledInFirstBatch), "the first batch should mix both kinds")
 
-        // Stopped after the first step (mid-epoch), the checkpoint holds the epoch's probe counts.
-        var calls = 0
-        let stopped = try trainer.train { calls += 1; return calls == 2 }
-        #expect(stopped.steps == 1)
-        let checkpoint = try #require(try Checkpoint.readLast(run: run))
-        #expect(checkpoint.state.probeSeen == Array(repeating: labelledInFirstBatch, count: 4))
-        #expect(checkpoint.state.probeCorrect.allSatisfy { (0...labelledInFirstBatch).contains($0) })
+            // Stopped after the first step (mid-epoch), the checkpoint holds the epoch's probe counts.
+            var calls = 0
+            let stopped = try trainer.train { calls += 1; return calls == 2 }
+            #expect(stopped.steps == 1)
+            let checkpoint = try #require(try Checkpoint.readLast(run: run))
+            #expect(checkpoint.state.probeSeen == Array(repeating: labelledInFirstBatch, count: 4))
+            #expect(checkpoint.state.probeCorrect.allSatisfy { (0...labelledInFirstBatch).contains($0) })
+        }
 
         _ = try Trainer.resume(run: run, log: { _ in }).train()
         let epochs = try MetricsLog.read(path: run.metricsPath).filter { $0.kind == .epoch }
