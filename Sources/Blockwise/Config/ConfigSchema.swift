@@ -11,7 +11,7 @@ public enum ConfigSchema {
         .integer("run.seed", \.run.seed, in: 0...Int(Int64.max),
                  "Seed of every random stream: initialisation, data order, augmentations, noise."),
         .scalar("run.device", \.run.device, expected: "cpu, cuda, cuda:N or auto",
-                "cpu, cuda, cuda:N, or auto (the first CUDA device if any, else cpu).",
+                "cpu, cuda (the GPU of the process's local rank), cuda:N, or auto (that GPU if there is one, else cpu).",
                 parse: DeviceRequest.init, show: \.description),
         .integer("run.threads", \.run.threads, in: 0...maxThreads,
                  "libtorch intra-op threads; 0 uses every core of the process (shared out among the processes of a machine)."),
