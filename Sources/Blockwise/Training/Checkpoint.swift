@@ -129,6 +129,9 @@ public enum Checkpoint {
     /// Puts a checkpoint's weights, optimizer states and noise stream into a set-up built from
     /// the run's configuration, and returns where training stood.
     public static func restore(_ contents: Contents, into setup: TrainingSetup) throws -> TrainingState {
+        try check(contents.state, plan: setup.plan, blocks: setup.network.partition.count, path: contents.path)
+        try checkDTypes(contents.tensors, of: setup.network, prefix: "model.", path: contents.path)
+        if let probe = setup.probe { try checkDTypes(contents.tensors, of: probe, prefix: "probe.", path: contents.path) }
         do {
             _ = try setup.network.load(stateDict: owned(contents.tensors, prefix: "model."))
             try setup.optimizer.load(stateDict: contents.optimizer)
@@ -141,6 +144,36 @@ public enum Checkpoint {
             throw RunError("\(contents.path) does not fit this run: \(error)")
         }
         return contents.state
+    }
+
+    /// Refuses a state no run of this plan reaches (a damaged or edited file), which would
+    /// otherwise train from a negative step, skip phases silently, or index past the sums.
+    private static func check(_ state: TrainingState, plan: TrainingPlan, blocks: Int, path: String) throws {
+        func refusal(_ problem: String) -> RunError { RunError("\(path): the training state \(problem)") }
+        guard state.globalStep >= 0, (0...state.globalStep).contains(state.phaseStep) else {
+            throw refusal("counts \(state.globalStep) steps, \(state.phaseStep) of them in its phase: neither can be negative, nor the phase's exceed the run's")
+        }
+        // A finished run's last checkpoint stands one past its last phase.
+        guard (0...plan.phases.count).contains(state.phase) else {
+            throw refusal("is in phase \(state.phase) (from 0) of a plan of \(plan.phases.count)")
+        }
+        guard state.position.epoch >= 0, state.position.index >= 0 else {
+            throw refusal("is at a negative data position (\(state.position))")
+        }
+        let sums = [state.lossSums.count, state.lossCounts.count, state.probeCorrect.count, state.probeSeen.count]
+        guard sums.allSatisfy({ $0 == 0 || $0 == blocks }) else {
+            throw refusal("holds epoch sums for \(sums) blocks, the network has \(blocks)")
+        }
+    }
+
+    /// A checkpoint holds each tensor in its module's dtype: another one means a damaged or
+    /// edited file, whose bytes `load` would convert into other numbers without a word.
+    private static func checkDTypes(_ tensors: [String: Tensor], of module: Module, prefix: String, path: String) throws {
+        for (name, own) in module.stateDict() {
+            if let saved = tensors[prefix + name], saved.dtype != own.dtype {
+                throw RunError("\(path): \(prefix + name) is stored as \(saved.dtype), the model holds it as \(own.dtype)")
+            }
+        }
     }
 
     private static func owned(_ tensors: [String: Tensor], prefix: String) -> [String: Tensor] {

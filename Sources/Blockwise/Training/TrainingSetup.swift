@@ -86,7 +86,7 @@ public final class TrainingSetup {
         step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
                              recompute: config.training.recompute)
         network.to(device: device)
-        optimizer = Self.optimizer(config, parameters: network.parameters())
+        optimizer = try Self.optimizer(config, parameters: network.parameters())
         if config.training.onlineProbe, let classes {
             probe = OnlineProbe(channels: network.backbone.channels(of: partition), classes: classes,
                                 generator: Generator(seed: seed &+ 1))
@@ -220,6 +220,23 @@ public final class TrainingSetup {
         return Set(training.initBlocks.map { $0 - 1 })
     }
 
+    /// The most weights the heads and projectors of a run may hold together: 2^32 (16 GiB as
+    /// float32, before gradients and optimizer state). The paper's largest, CbE heads of 2048
+    /// and 8192-8192-8192 projectors on the four blocks of ResNet-50, hold 0.61 billion (2^29.2);
+    /// far beyond that is a typo, which libtorch would only report as a failed allocation.
+    static let maximumHeadWeights = 1 << 32
+
+    /// The weights of the heads and projectors after blocks of `channels` (the BN parameters,
+    /// a few per unit, are left out), counted in floating point so no size overflows.
+    static func headWeights(_ head: BlockwiseNetwork.HeadSpec, channels: [Int]) -> Double {
+        channels.reduce(0) { total, c in
+            let expanded = [.convExpansion, .convExpansionL2, .convExpansionSqrt].contains(head.kind)
+            let conv = expanded ? Double(c / head.groups) * Double(head.dimension * head.kernelSize * head.kernelSize) : 0
+            let sizes = [head.kind == .globalSpatial ? c : head.dimension] + head.projector
+            return total + conv + zip(sizes, sizes.dropFirst()).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+    }
+
     /// The whole network: backbone, and a head and projector per block. Supervised modes end
     /// the projector in `classes` units.
     static func network(_ model: Config.ModelSection, partition: BlockPartition, mode: TrainingMode, classes: Int?,
@@ -227,8 +244,15 @@ public final class TrainingSetup {
         let projector = model.projector + (mode.isSupervised ? [classes!] : [])
         let head = BlockwiseNetwork.HeadSpec(kind: model.head, dimension: model.headDimension, kernelSize: model.headKernel,
                                              groups: model.headGroups, projector: projector)
+        let backbone = ResNet(model, generator: generator)
+        let weights = headWeights(head, channels: backbone.channels(of: partition))
+        guard weights <= Double(maximumHeadWeights) else {
+            let sizes = model.projector.map(String.init).joined(separator: "-")
+            throw RunError("model.projector \(sizes) (after model.head \(model.head.rawValue), model.head_dim \(model.headDimension)) gives the heads and projectors "
+                + String(format: "%.3g", weights) + " weights, more than the 2^32 a run may have (the paper's 8192-8192-8192 on ResNet-50: 6.1e+08)")
+        }
         do {
-            return try BlockwiseNetwork(backbone: ResNet(model, generator: generator), partition: partition, head: head,
+            return try BlockwiseNetwork(backbone: backbone, partition: partition, head: head,
                                         noise: model.noise.map { NoiseInjection(kind: $0, sigma: model.noiseSigma) },
                                         generator: generator)
         } catch let error as PartitionError {
@@ -258,9 +282,15 @@ public final class TrainingSetup {
     }
 
     /// The optimizer over `parameters`, base rates scaled by batch / 256 as in Barlow Twins.
-    static func optimizer(_ config: Config, parameters: [Tensor]) -> Optimizer {
+    static func optimizer(_ config: Config, parameters: [Tensor]) throws -> Optimizer {
         let settings = config.optimizer
         let scale = Double(config.data.batchSize) / 256
+        // libtorch applies a rate as a float32 scalar: a huge base rate, once scaled, overflows
+        // it, and the first step fails without naming the key.
+        for (key, rate) in [("optimizer.lr_weights", settings.lrWeights), ("optimizer.lr_biases", settings.lrBiases)]
+        where !Float(rate * scale).isFinite {
+            throw RunError("\(key) \(rate) scaled by data.batch_size/256 (\(scale)) overflows float32, in which libtorch applies it")
+        }
         let groups = ParameterGroup.weightsAndBiases(parameters, weightLR: settings.lrWeights * scale,
                                                      biasLR: settings.lrBiases * scale, weightDecay: settings.weightDecay)
         switch settings.name {

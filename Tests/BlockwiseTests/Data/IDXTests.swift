@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Testing
 import Torch
@@ -75,6 +76,20 @@ import Torch
         #expect(error?.problem == "truncated: sizes [3, 28, 28] need 2352 bytes of data, the file holds 1000")
     }
 
+    @Test func sizesWhoseProductOverflowsAreAnErrorNamingTheFileAndTheSizes() {
+        let header: [UInt8] = [0, 0, 0x08, 0x03] + [UInt8](repeating: 0xFF, count: 12) + [UInt8](repeating: 0, count: 100)
+        let error = loadError(mnistFolder(images: gzipped(header)))
+        #expect(error?.path.hasSuffix("train-images-idx3-ubyte.gz") == true)
+        #expect(error?.problem == "IDX sizes [4294967295, 4294967295, 4294967295] claim more than 2^63 bytes of data")
+    }
+
+    @Test func aCompressedFileClaimingMoreThanItCanExpandToIsRefusedBeforeReading() {
+        let data = gzipped(idxBytes(shape: [60000, 784, 1], data: [UInt8](repeating: 0, count: 100)))
+        let error = loadError(mnistFolder(images: data))
+        #expect(error?.path.hasSuffix("train-images-idx3-ubyte.gz") == true)
+        #expect(error?.problem == "IDX sizes [60000, 784, 1] claim 47040000 bytes of data, more than this compressed file can expand to (at most \(data.count * 1032))")
+    }
+
     @Test func aFileThatIsNotIDXIsAWrongFormatError() {
         let error = loadError(mnistFolder(images: Array("<html>not found</html>".utf8)))
         #expect(error?.problem.contains("not an IDX file") == true)
@@ -90,4 +105,14 @@ import Torch
         #expect(error?.path.hasSuffix("train-labels-idx1-ubyte.gz") == true)
         #expect(error?.problem == "label 12 of image 1 is out of range 0..<10")
     }
+}
+
+/// `bytes` gzip-compressed, as `gzip` writes them.
+func gzipped(_ bytes: [UInt8]) -> [UInt8] {
+    let path = NSTemporaryDirectory() + "blockwise-gzip-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let file = gzopen(path, "wb")!
+    _ = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+    gzclose(file)
+    return Array(FileManager.default.contents(atPath: path)!)
 }

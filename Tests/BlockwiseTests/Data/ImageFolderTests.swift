@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Testing
 import Torch
@@ -106,6 +107,44 @@ import Torch
         let set = try ImageFolder(root: folder.path + "/train", side: 16)
         let error = #expect(throws: DataError.self) { try set.image(at: 0) }
         #expect(error == DataError(path, "not a JPEG or PNG image (unrecognised first bytes)"))
+    }
+
+    /// The gradient PNG with its IHDR claiming `width`×`height` (CRC fixed): a valid header, a short IDAT.
+    func pngClaiming(width: UInt32, height: UInt32) -> [UInt8] {
+        var png = Fixtures.bytes("data", "gradient.png")
+        png.replaceSubrange(16..<24, with: withUnsafeBytes(of: (width.bigEndian, height.bigEndian)) { Array($0) })
+        let crc = png[12..<29].withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+        png.replaceSubrange(29..<33, with: withUnsafeBytes(of: crc.bigEndian) { Array($0) })
+        return png
+    }
+
+    @Test func aPNGHeaderClaimingTooManyPixelsIsAnErrorNamingTheFile() throws {
+        let folder = folder()
+        let path = folder.write("train/cat/b.png", pngClaiming(width: 100_000, height: 100_000))
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        let error = #expect(throws: DataError.self) { try set.batch([1]) }
+        #expect(error == DataError(path, "PNG header claims 100000×100000 pixels, more than the 268435456 (2^28) an image may have"))
+    }
+
+    @Test func aJPEGHeaderClaimingTooManyPixelsIsAnErrorNamingTheFile() throws {
+        let folder = folder()
+        var jpeg = Fixtures.bytes("data", "gradient.jpg")
+        let sof = (0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }!
+        jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0xFD, 0xE8, 0xFD, 0xE8])  // 65000×65000
+        let path = folder.write("train/cat/a.jpg", jpeg)
+        let set = try ImageFolder(root: folder.path + "/train", side: 16)
+        let error = #expect(throws: DataError.self) { try set.batch([0]) }
+        #expect(error == DataError(path, "JPEG header claims 65000×65000 pixels, more than the 268435456 (2^28) an image may have"))
+    }
+
+    @Test func anImageClaimingTooManyPixelsIsSkippedAndCountedWhenAsked() throws {
+        let folder = folder()
+        folder.write("train/cat/b.png", pngClaiming(width: 100_000, height: 100_000))
+        let set = try ImageFolder(root: folder.path + "/train", side: 16, skipUnreadable: true)
+        #expect(try set.verify() == 1)
+        let batch = try set.batch([1, 2])
+        #expect(batch.images[0].equal(batch.images[1]))
+        #expect(set.skippedCount == 1)
     }
 
     @Test func unreadableImagesCanBeSkippedAndCounted() throws {

@@ -53,6 +53,17 @@ final class GzipFile {
         return bytes
     }
 
+    /// An upper bound on the bytes left to read, known without reading them (valid after the
+    /// first read): exact for a file that is not compressed; for a gzip file, deflate's greatest
+    /// expansion (1032:1) of its whole compressed size.
+    func remainingBytesBound() throws -> (bytes: Int, exact: Bool) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw DataError(path, "cannot read its size: \(String(cString: strerror(errno)))") }
+        let size = Int(status.st_size)
+        if gzdirect(file) != 0 { return (max(0, size - Int(gztell(file))), true) }
+        return (size * 1032, false)
+    }
+
     /// True when nothing is left to read.
     func atEnd() throws -> Bool {
         var byte: UInt8 = 0

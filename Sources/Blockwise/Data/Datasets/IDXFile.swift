@@ -21,8 +21,21 @@ enum IDXFile {
         let shape = (0..<rank).map { d in
             header[(4 * d)..<(4 * d + 4)].reduce(0) { $0 << 8 | Int($1) }
         }
-        let total = shape.reduce(1, *)
+        // A damaged header can claim sizes whose product overflows, or more data than the file
+        // can hold: both are refused before anything is allocated.
+        var total = 1
+        for size in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw DataError(path, "IDX sizes \(shape) claim more than 2^63 bytes of data") }
+            total = product
+        }
         guard total <= 1 << 36 else { throw DataError(path, "IDX sizes \(shape) are implausibly large") }
+        let available = try file.remainingBytesBound()
+        if total > available.bytes {
+            throw DataError(path, available.exact
+                ? "truncated: sizes \(shape) need \(total) bytes of data, the file holds \(available.bytes)"
+                : "IDX sizes \(shape) claim \(total) bytes of data, more than this compressed file can expand to (at most \(available.bytes))")
+        }
         let tensor = Tensor.empty(shape, dtype: .uint8)
         let n = try tensor.withUnsafeMutableBytes { try file.read(into: $0) }
         if n < total {

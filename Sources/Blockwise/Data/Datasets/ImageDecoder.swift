@@ -13,6 +13,19 @@ public enum ImageDecoder {
         public var rgb: [UInt8]
     }
 
+    /// The most pixels an image may have: 2^28 (e.g. 16384×16384), far above any real photo and
+    /// ImageNet's largest, yet 768 MiB of RGB at most. A header claiming more (a damaged file, or
+    /// a decompression bomb) is an error before anything is allocated, as Pillow's
+    /// `MAX_IMAGE_PIXELS` and libpng's user limits refuse them.
+    public static let maximumPixels = 1 << 28
+
+    /// Refuses an image whose header claims more than `maximumPixels`.
+    static func checkSize(width: Int, height: Int, format: String, path: String) throws {
+        guard width * height <= maximumPixels else {
+            throw DataError(path, "\(format) header claims \(width)×\(height) pixels, more than the \(maximumPixels) (2^28) an image may have")
+        }
+    }
+
     /// Decodes `path`, chosen by its content (not its extension). For a JPEG, libjpeg-turbo's
     /// DCT scaling decodes at the smallest 1/8-multiple size whose shorter side is still at
     /// least `minimumShorterSide`, which makes large photos several times cheaper to load.
@@ -39,6 +52,7 @@ public enum ImageDecoder {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
         }
         guard header == 0, width > 0, height > 0 else { throw failure("bad header") }
+        try checkSize(width: Int(width), height: Int(height), format: "JPEG", path: path)
         let (w, h) = scaledSize(width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
         let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let channels = cmyk ? 4 : 3
@@ -96,6 +110,7 @@ public enum ImageDecoder {
         image.format = UInt32(PNG_FORMAT_RGB)
         let w = Int(image.width), h = Int(image.height)
         guard w > 0, h > 0 else { throw DataError(path, "unreadable PNG: empty image") }
+        try checkSize(width: w, height: h, format: "PNG", path: path)
         var out = [UInt8](repeating: 0, count: w * h * 3)
         // Transparent pixels are composited on black, as libpng does without a background.
         let finished = out.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
