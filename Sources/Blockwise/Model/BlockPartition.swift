@@ -1,7 +1,7 @@
 import Torch
 
 /// How the four ResNet stages are grouped into training blocks (§3.1): each block is a
-/// contiguous run of stages, the stem inside the first block. The default is one block per
+/// contiguous run of stages (which modules a stage holds is `ResNet`'s to say). The default is one block per
 /// stage; `[[1, 2], [3], [4]]` merges B1 and B2 (paper Fig. 7); `[[1, 2, 3, 4]]` is the
 /// whole network, as end-to-end training sees it.
 public struct BlockPartition: Equatable, Sendable, CustomStringConvertible {

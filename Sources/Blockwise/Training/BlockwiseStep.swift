@@ -1,7 +1,8 @@
 import Torch
 
 /// One training step's forward and backward passes through a `BlockwiseNetwork` under a
-/// `TrainingPhase`: the heart of the trainer, shared by every mode.
+/// `TrainingPhase`: the heart of the trainer, shared by every mode, and the one walk over the
+/// blocks in training (the trainer, the benchmarks and the gradient-isolation tests run it).
 ///
 /// In blockwise phases each block's loss is backpropagated as soon as the block has run,
 /// so its graph is freed before the next block starts: peak activation memory is that of
