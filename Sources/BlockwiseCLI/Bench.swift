@@ -89,18 +89,12 @@ struct Bench: ParsableCommand {
 
     /// One process with every core, then `processes` workers sharing them.
     private func compareScaling(_ name: String, _ config: Config, processes: Int) throws {
-        let one = try TrainingBenchmark.run(config: config, name: name, steps: steps)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("blockwise-bench-\(UUID()).json").path
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let status = try LocalLauncher.run(processes: processes,
-                                           arguments: LocalLauncher.workerArguments(CommandLine.arguments) + ["--result-file", file],
-                                           grace: config.run.timeoutSeconds + 10)
-        if status != 0 { throw ExitCode(status) }
-        let many = try JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        let scaling = TrainingBenchmark.Scaling(oneProcess: one, dataParallel: many)
+        let scaling = try TrainingBenchmark.scaling(config: config, name: name, steps: steps, processes: processes) { file in
+            LocalLauncher.workerArguments(CommandLine.arguments) + ["--result-file", file]
+        }
         if json { return try printJSON(scaling) }
-        printTable(one)
-        printTable(many)
+        printTable(scaling.oneProcess)
+        printTable(scaling.dataParallel)
         print(String(format: "scaling: %d processes give %.2fx the images/s of one (steps alone)", processes, scaling.efficiency))
     }
 

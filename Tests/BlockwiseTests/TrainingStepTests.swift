@@ -54,26 +54,26 @@ import Torch
         let plan = try TrainingPlan(mode: .simultaneous, blocks: 4)
         let result = s.run(a, b, labels: nil, phase: plan.phases[0])
         #expect(result.losses.keys.sorted() == [0, 1, 2, 3])
-        for k in 0..<4 { #expect(hasGradient(s.blockModules(k)), "block \(k)") }
+        for k in 0..<4 { #expect(hasGradient(s.network.modules(ofBlock: k)), "block \(k)") }
     }
 
     @Test func sequentialPhaseLeavesFrozenBlocksWithoutGradientsAndTheirStatisticsUnchanged() throws {
         let s = try step()
         let phase = try TrainingPlan(mode: .sequential, blocks: 4).phases[2]
-        let frozen = s.blockModules(0) + s.blockModules(1)
+        let frozen = s.network.modules(ofBlock: 0) + s.network.modules(ofBlock: 1)
         let before = buffersSnapshot(frozen)
         let result = s.run(a, b, labels: nil, phase: phase)
         #expect(result.losses.keys.sorted() == [2])
         #expect(!hasGradient(frozen))
-        #expect(hasGradient(s.blockModules(2)))
-        #expect(!hasGradient(s.blockModules(3)))
+        #expect(hasGradient(s.network.modules(ofBlock: 2)))
+        #expect(!hasGradient(s.network.modules(ofBlock: 3)))
         #expect(zip(before, buffersSnapshot(frozen)).allSatisfy { $0.equal($1) })
     }
 
     @Test func frozenBatchNormCanKeepTraining() throws {
         let s = try step()
         let phase = try TrainingPlan(mode: .sequential, blocks: 4, lowerBatchNormTrains: true).phases[1]
-        let frozen = s.blockModules(0)
+        let frozen = s.network.modules(ofBlock: 0)
         let before = buffersSnapshot(frozen)
         _ = s.run(a, b, labels: nil, phase: phase)
         #expect(!hasGradient(frozen))

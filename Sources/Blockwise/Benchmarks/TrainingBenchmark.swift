@@ -52,6 +52,20 @@ public enum TrainingBenchmark {
         }
     }
 
+    /// Times the steps in this process, then in `processes` workers of this same command
+    /// (`workerArguments`, to which the path of rank 0's result file is appended).
+    public static func scaling(config: Config, name: String, steps: Int, processes: Int,
+                               workerArguments: (_ resultFile: String) -> [String]) throws -> Scaling {
+        let one = try run(config: config, name: name, steps: steps)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("blockwise-bench-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let status = try LocalLauncher.run(processes: processes, arguments: workerArguments(file),
+                                           grace: config.run.timeoutSeconds + 10)
+        guard status == 0 else { throw DistributedError("the \(processes) benchmark workers ended with status \(status)") }
+        let many = try JSONDecoder().decode(Result.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        return Scaling(oneProcess: one, dataParallel: many)
+    }
+
     public static func run(config: Config, name: String, steps: Int, warmup: Int = 2, launch: Launch = .single) throws -> Result {
         let setup = try TrainingSetup(config: config, launch: launch)
         let alone = try time(setup, steps: steps, warmup: warmup, loadData: false)
@@ -84,7 +98,7 @@ public enum TrainingBenchmark {
         try dataParallel.barrier()
         let start = Date()
         for _ in 0..<repeats {
-            for k in blocks { try dataParallel.startAveraging(setup.network.parameters(ofBlock: k)) }
+            for k in blocks { try dataParallel.startAveraging(setup.blockParameters[k]) }
             try dataParallel.finishAveraging()
         }
         return Date().timeIntervalSince(start) / Double(repeats)

@@ -53,6 +53,11 @@ public final class BlockwiseNetwork: Module {
         projectors[index](heads[index](blockOutput))
     }
 
+    /// The modules of block `index` (from 0): its stages', its head and its projector.
+    public func modules(ofBlock index: Int) -> [Module] {
+        partition.blocks[index].flatMap(backbone.modules(ofStage:)) + [heads[index], projectors[index]]
+    }
+
     /// The parameters of block `index` (from 0): its stages', its head's and its projector's.
     public func parameters(ofBlock index: Int) -> [Tensor] {
         let stages = partition.blocks[index]

@@ -91,7 +91,7 @@ public struct BlockwiseStep {
         -> (a: Tensor, b: Tensor, loss: Tensor)
     {
         var seen = Set<ObjectIdentifier>()
-        let buffers = blockModules(k).flatMap { $0.buffers() }.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let buffers = network.modules(ofBlock: k).flatMap { $0.buffers() }.filter { seen.insert(ObjectIdentifier($0)).inserted }
         let savedBuffers = buffers.map { $0.clone() }
         let savedNoise = network.noise == nil ? nil : generator?.state
         let (zA, zB) = withNoGrad {
@@ -117,14 +117,9 @@ public struct BlockwiseStep {
     private func setModes(_ phase: TrainingPhase) {
         network.train()
         for k in phase.frozenBlocks {
-            for module in blockModules(k) {
+            for module in network.modules(ofBlock: k) {
                 module.train(phase.frozenBatchNormTrains && module is BatchNorm)
             }
         }
-    }
-
-    /// The modules of block k: its stages, head and projector.
-    public func blockModules(_ k: Int) -> [Module] {
-        network.partition.blocks[k].flatMap(network.backbone.modules(ofStage:)) + [network.heads[k], network.projectors[k]]
     }
 }

@@ -22,6 +22,9 @@ public final class TrainingSetup {
     /// The noise injected into block outputs: saved in checkpoints so a resume draws the same.
     /// With several processes each draws its own stream; rank 0's is the one saved.
     public let noiseGenerator: Generator
+    /// Each block's parameters, in one order on every rank: what data-parallel training
+    /// averages after the block's backward.
+    let blockParameters: [[Tensor]]
     /// Blocks (from 0) that `training.init_from` provides.
     public let loadedBlocks: Set<Int>
     /// What the set-up chose that a user should know (e.g. which images a supervised mode reads).
@@ -86,6 +89,7 @@ public final class TrainingSetup {
         step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
                              recompute: config.training.recompute)
         network.to(device: device)
+        blockParameters = partition.blocks.indices.map(network.parameters(ofBlock:))
         optimizer = try Self.optimizer(config, parameters: network.parameters())
         if config.training.onlineProbe, let classes {
             probe = OnlineProbe(channels: network.backbone.channels(of: partition), classes: classes,
@@ -154,7 +158,7 @@ public final class TrainingSetup {
     public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
         let labels = batch.labels.to(device)
         let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator) { k in
-            try dataParallel?.startAveraging(network.parameters(ofBlock: k))
+            try dataParallel?.startAveraging(blockParameters[k])
         }
         let scores = probe?.fit(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
         if let probe { try dataParallel?.startAveraging(probe.parameters()) }

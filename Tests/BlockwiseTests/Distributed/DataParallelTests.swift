@@ -229,24 +229,16 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
     @Test(.enabled(if: sameTorchLauncher != nil, "no torchrun of the linked torch's version on this machine"))
     func torchrunLaunchesTheSameRunAsTheBuiltInLauncher() throws {
         let launcher = try #require(Self.sameTorchLauncher)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.environment = ProcessInfo.processInfo.environment.merging(launcher.environment) { _, new in new }
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder)
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/builtin", "--nproc-per-node", "2"], folder: folder)
         // --no_python is torchrun 1.13's spelling; 2.x takes it too. Debian 12's torchrun (1.13 on
         // Python 3.11) fails with its own defaults for --redirects and --tee: give them.
-        process.arguments = launcher.arguments + ["--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())",
-                             "--redirects", "1", "--tee", "1",
-                             try blockwiseExecutable(), "pretrain", config, "--out", folder.path + "/torchrun"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "torchrun failed:\n\(output)")
+        let (status, output) = try runToEnd("/usr/bin/python3", launcher.arguments + [
+            "--no_python", "--nproc_per_node", "2", "--master_port", "\(freeLocalPort())", "--redirects", "1", "--tee", "1",
+            try blockwiseExecutable(), "pretrain", config, "--out", folder.path + "/torchrun",
+        ], environment: launcher.environment)
+        try #require(status == 0, "torchrun failed:\n\(output)")
         let builtin = try stepLosses(folder.path + "/builtin"), launched = try stepLosses(folder.path + "/torchrun")
         #expect(builtin.count == 6 && launched.count == 6)
         for (a, b) in zip(builtin.joined(), launched.joined()) {

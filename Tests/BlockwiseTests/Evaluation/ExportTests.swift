@@ -37,16 +37,7 @@ import Torch
     /// Runs the fixture script with Debian's python3, which must have torchvision: `make test`
     /// installs python3-torchvision.
     func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try runToEnd("/usr/bin/python3", arguments)
     }
 
     @Test(arguments: ["resnet18", "resnet50"])
