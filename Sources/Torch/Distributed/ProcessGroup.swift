@@ -121,7 +121,8 @@ public final class ProcessGroup: @unchecked Sendable {
         try differentiable { out in ct_dist_gather(handle, tensor.handle, out) }
     }
 
-    private func differentiable(_ body: (UnsafeMutablePointer<ct_tensor?>) -> Int32) throws -> Tensor {
+    /// A differentiable collective's result; a failure is thrown.
+    func differentiable(_ body: (UnsafeMutablePointer<ct_tensor?>) -> Int32) throws -> Tensor {
         var out: ct_tensor?
         try distributedCall(body(&out))
         return Tensor(owning: out)

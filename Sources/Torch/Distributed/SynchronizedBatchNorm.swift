@@ -33,8 +33,10 @@ extension ProcessGroup {
 
     /// A differentiable collective's result; a failure stops the process.
     func orStop(_ body: (UnsafeMutablePointer<ct_tensor?>) -> Int32) -> Tensor {
-        var out: ct_tensor?
-        if body(&out) != 0 { stop(libtorchMessage: String(cString: ct_last_error())) }
-        return Tensor(owning: out)
+        do {
+            return try differentiable(body)
+        } catch {
+            stop(libtorchMessage: (error as? TorchError)?.message ?? "\(error)")
+        }
     }
 }

@@ -62,6 +62,12 @@ import Torch
         #expect(refused.wait() == 1)
         let holder = try #require(training, "both ended:\n\(writers[0].output)\n\(writers[1].output)")
         #expect(refused.output.contains("\(run) is in use: process \(holder.process.processIdentifier)"), "\(refused.output)")
+        // Interrupted once it has logged a step (on a loaded machine its first step can take a while).
+        let deadline = Date().addingTimeInterval(60)
+        while holder.process.isRunning, Date() < deadline,
+              !((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8))?.contains("\"step\"") ?? false) {
+            usleep(20_000)
+        }
         kill(holder.process.processIdentifier, SIGINT)
         #expect(holder.wait() == 130, "\(holder.output)")
         // One writer: every step logged once, in order.
