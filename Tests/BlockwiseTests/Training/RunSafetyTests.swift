@@ -40,6 +40,16 @@ import Torch
 
     // MARK: One writer
 
+    /// Waits until `process` has logged a step of `run` (a first step can take a while on a
+    /// loaded machine), so that interrupting it leaves steps to check.
+    func waitForALoggedStep(_ run: String, of process: BlockwiseProcess) {
+        let deadline = Date().addingTimeInterval(60)
+        while process.process.isRunning, Date() < deadline,
+              !((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8))?.contains("\"step\"") ?? false) {
+            usleep(20_000)
+        }
+    }
+
     @Test func aRunIsRefusedToASecondWriterNamingThePidOfTheFirstUntilTheFirstEnds() throws {
         let run = temporaryRun("locked")
         defer { try? FileManager.default.removeItem(atPath: run.path) }
@@ -62,12 +72,7 @@ import Torch
         #expect(refused.wait() == 1)
         let holder = try #require(training, "both ended:\n\(writers[0].output)\n\(writers[1].output)")
         #expect(refused.output.contains("\(run) is in use: process \(holder.process.processIdentifier)"), "\(refused.output)")
-        // Interrupted once it has logged a step (on a loaded machine its first step can take a while).
-        let deadline = Date().addingTimeInterval(60)
-        while holder.process.isRunning, Date() < deadline,
-              !((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8))?.contains("\"step\"") ?? false) {
-            usleep(20_000)
-        }
+        waitForALoggedStep(run, of: holder)
         kill(holder.process.processIdentifier, SIGINT)
         #expect(holder.wait() == 130, "\(holder.output)")
         // One writer: every step logged once, in order.
@@ -85,6 +90,7 @@ import Torch
         let resume = try BlockwiseProcess(["pretrain", "--resume", run], folder: folder)
         #expect(resume.wait() == 1)
         #expect(resume.output.contains("\(run) is in use: process \(training.process.processIdentifier)"), "\(resume.output)")
+        waitForALoggedStep(run, of: training)
         kill(training.process.processIdentifier, SIGINT)
         #expect(training.wait() == 130, "\(training.output)")
         let steps = try MetricsLog.read(path: run + "/metrics.jsonl").filter { $0.kind == .step }.map(\.step)
