@@ -21,6 +21,9 @@ struct ct_process_group_s {
     int32_t rank;
     int32_t world_size;
     int64_t id;
+    // What a subgroup needs to join over the same store.
+    std::string host;
+    std::chrono::milliseconds timeout;
 };
 
 struct ct_work_s {
@@ -215,7 +218,27 @@ int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_si
         auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
         gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
         auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);
-        auto *pg = new ct_process_group_s{store, gloo, rank, world_size, next_id++};
+        auto *pg = new ct_process_group_s{store, gloo, rank, world_size, next_id++, std::string(host), timeout};
+        std::lock_guard<std::mutex> lock(registry_mutex);
+        registry[pg->id] = pg;
+        *out = pg;
+    })
+}
+
+// A group of some of the parent's ranks (torch.distributed.new_group): only its members call
+// this, each with its rank in the subgroup; the group's keys live under `name` in the
+// parent's store, so groups of other members never meet.
+int32_t ct_pg_new_subgroup(ct_process_group parent, const char *name, int32_t rank, int32_t size, ct_process_group *out) {
+    CT_GUARD({
+        auto &p = group(parent);
+        if (size < 1 || rank < 0 || rank >= size) {
+            throw std::invalid_argument("rank " + std::to_string(rank) + " is outside subgroup size " + std::to_string(size));
+        }
+        c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>(std::string(name), p.store);
+        auto gloo_options = c10d::ProcessGroupGloo::Options::create(p.timeout);
+        gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(p.host));
+        auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo_options);
+        auto *pg = new ct_process_group_s{store, gloo, rank, size, next_id++, p.host, p.timeout};
         std::lock_guard<std::mutex> lock(registry_mutex);
         registry[pg->id] = pg;
         *out = pg;

@@ -220,7 +220,7 @@ private func fixtureLines(_ name: String) throws -> [String] {
             for p in net.parameters() { p.grad = nil }
             let objectives: [any Objective] = net.partition.blocks.indices.map { $0 == k ? Square() as any Objective : Silent() }
             let step = BlockwiseStep(network: net, objectives: objectives, recompute: recompute)
-            let result = step.run(x, x.flip([3]), labels: nil, phase: phase, generator: Generator(seed: 3))
+            let result = step.run(x, x.flip([3]), labels: nil, phase: phase, noise: NoiseStreams(seed: 3, blocks: net.partition.count))
             #expect(result.losses.count == net.partition.count)
             let names = touched(net)
             let isOwned = owned(by: k, net)

@@ -17,6 +17,7 @@ public struct Config: Equatable, Sendable {
     public var schedule = ScheduleSection()
     public var checkpoint = CheckpointSection()
     public var log = LogSection()
+    public var distributed = DistributedSection()
 
     /// The defaults of every key.
     public init() {}
@@ -112,6 +113,13 @@ public struct Config: Equatable, Sendable {
 
     public struct LogSection: Equatable, Sendable {
         public var everySteps = 10
+    }
+
+    /// How a run of several processes shares the work (DESIGN.md, "Scale").
+    public struct DistributedSection: Equatable, Sendable {
+        public var strategy = ParallelStrategy.data
+        /// `blocks`: batches a block may send up before the block above has taken the oldest.
+        public var maxInFlight = 2
     }
 
     /// The partition training uses: end-to-end modes see the whole network as one block.

@@ -110,3 +110,16 @@ public enum ScheduleKind: String, CaseIterable, ConfigChoice {
         }
     }
 }
+
+/// `distributed.strategy`: what each process of a run holds (DESIGN.md, "Scale").
+public enum ParallelStrategy: String, CaseIterable, ConfigChoice {
+    case data
+    case blocks
+
+    public var summary: String {
+        switch self {
+        case .data: return "every process holds the whole network and trains on its shard of each batch; gradients are averaged"
+        case .blocks: return "each process trains one block of model.partition (times replicas): outputs flow up, no gradient crosses"
+        }
+    }
+}

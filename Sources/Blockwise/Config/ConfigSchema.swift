@@ -109,6 +109,11 @@ public enum ConfigSchema {
                  "Write a checkpoint every N steps (0: never by step)."),
         .integer("checkpoint.keep", \.checkpoint.keep, in: 1...1_000_000, "Checkpoints kept; older ones are removed."),
         .integer("log.every_steps", \.log.everySteps, in: 1...Int(Int32.max), "Steps between lines of metrics.jsonl."),
+
+        // several processes
+        .choice("distributed.strategy", \.distributed.strategy, "How the processes of a run share the work."),
+        .integer("distributed.max_in_flight", \.distributed.maxInFlight, in: 1...64,
+                 "blocks strategy: batches a block's process may send up before the block above has received the oldest (bounds memory)."),
     ]
 
     /// Keys that moved, old path → new path: configurations written before the move still read.

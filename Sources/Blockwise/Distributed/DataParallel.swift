@@ -15,7 +15,13 @@ import Torch
 /// shard's part of the global gradient, and their average is the global gradient.
 public final class DataParallel {
     public let launch: Launch
+    /// Every process of the run: checks, stop decisions, metrics, checkpoints.
     public let group: ProcessGroup
+    /// The processes that hold the same weights and train on different shards of each batch:
+    /// every process with `distributed.strategy: data`, a block's replicas with `blocks`
+    /// (nil when a block has one). Gradients are averaged over it, and the objectives and
+    /// batch norms share their statistics over it.
+    public let replicaGroup: ProcessGroup?
     /// Seconds the step spent waiting for averages after its last backward: the exchange
     /// that computation did not hide.
     public private(set) var waitSeconds = 0.0
@@ -25,7 +31,7 @@ public final class DataParallel {
     /// Joins the run's process group (rank 0 serves the rendezvous). From then on, an
     /// exchange that fails names the rank it lost, whether it throws or, inside a forward
     /// pass, stops the process.
-    public init(launch: Launch, backend: ProcessGroup.Backend, timeout: Double) throws {
+    public init(launch: Launch, backend: ProcessGroup.Backend, timeout: Double, placement: BlockPlacement? = nil) throws {
         self.launch = launch
         do {
             group = try ProcessGroup(host: launch.masterAddress, port: launch.masterPort, rank: launch.rank,
@@ -34,13 +40,27 @@ public final class DataParallel {
         } catch let error as TorchError {
             throw DistributedError("rank \(launch.rank) could not join the \(launch.worldSize) processes at \(launch.masterAddress):\(launch.masterPort) within \(Int(timeout)) s (run.timeout_s): \(error.message)")
         }
-        let watch = RankWatch(group: group)
+        let watch = RankWatch(group: group, name: placement.map { placement in
+            { BlockPlacement.describe(rank: $0, blocks: placement.blocks) }
+        } ?? { "rank \($0)" })
         self.watch = watch
         Runtime.failureContext = { _ in watch.lostRanks() }
+        if let placement {
+            let group = group
+            replicaGroup = placement.replicas == 1 ? nil : try Self.exchange(watch) {
+                try group.subgroup(named: "replicas-of-block-\(placement.block)", rank: placement.replica, size: placement.replicas)
+            }
+        } else {
+            replicaGroup = group
+        }
     }
 
     /// Runs an exchange; a failure becomes an error naming the rank lost.
-    private func exchange<R>(_ body: () throws -> R) throws -> R {
+    func exchange<R>(_ body: () throws -> R) throws -> R {
+        try Self.exchange(watch, body)
+    }
+
+    private static func exchange<R>(_ watch: RankWatch, _ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as TorchError {
@@ -52,6 +72,7 @@ public final class DataParallel {
     /// A trainable parameter without a gradient on this rank (an online probe that saw no
     /// labelled image) averages a zero one, so every rank exchanges the same tensors.
     func startAveraging(_ parameters: [Tensor]) throws {
+        guard let replicaGroup else { return }
         let gradients = parameters.filter(\.requiresGrad).map { parameter in
             if let gradient = parameter.grad { return gradient }
             parameter.grad = Tensor.zeros(parameter.shape, dtype: parameter.dtype, device: parameter.device)
@@ -60,7 +81,7 @@ public final class DataParallel {
         guard !gradients.isEmpty else { return }
         // One exchange per block: a flat copy of its gradients.
         let flat = Tensor.cat(gradients.map { $0.flatten() }, dim: 0)
-        pending.append((try exchange { try group.allReduce([flat], op: .average) }, gradients, flat))
+        pending.append((try exchange { try replicaGroup.allReduce([flat], op: .average) }, gradients, flat))
     }
 
     /// Waits for every average started and writes it into the gradients.

@@ -8,10 +8,13 @@ import Torch
 final class RankWatch: @unchecked Sendable {
     static let interval = 0.5
     let group: ProcessGroup
+    /// A rank's name in errors: "rank 2", or with its block in block-parallel runs.
+    let name: (Int) -> String
     private let beating = Flag()
 
-    init(group: ProcessGroup) {
+    init(group: ProcessGroup, name: @escaping (Int) -> String = { "rank \($0)" }) {
         self.group = group
+        self.name = name
         let key = Self.key(group.rank), beating = self.beating
         Thread {
             var beats = 0
@@ -37,7 +40,7 @@ final class RankWatch: @unchecked Sendable {
 
     /// A sentence saying which ranks are gone, after an exchange failed with `message`.
     func explain(_ message: String) -> String {
-        lostRanks() ?? "rank \(group.rank) of \(group.worldSize): an exchange failed, but every other rank still runs (a timeout: run.timeout_s)"
+        lostRanks() ?? "\(name(group.rank)) of \(group.worldSize): an exchange failed, but every other rank still runs (a timeout: run.timeout_s)"
     }
 
     /// A sentence naming the ranks gone, nil when every other rank still runs.
@@ -50,10 +53,10 @@ final class RankWatch: @unchecked Sendable {
             let after = try others.map { try group.storeValue(forKey: Self.key($0)) }
             let lost = others.indices.filter { before[$0] == after[$0] }.map { others[$0] }
             guard !lost.isEmpty else { return nil }
-            let names = lost.map(String.init).joined(separator: ", ")
-            return "rank \(group.rank) of \(group.worldSize) lost rank \(names): it stopped answering"
+            let names = lost.map(name).joined(separator: ", ")
+            return "\(name(group.rank)) of \(group.worldSize) lost \(names): it stopped answering"
         } catch {
-            return "rank \(group.rank) of \(group.worldSize) lost rank 0: the rendezvous store it serves (or its launcher's) no longer answers"
+            return "\(name(group.rank)) of \(group.worldSize) lost \(name(0)): the rendezvous store it serves (or its launcher's) no longer answers"
         }
     }
 }

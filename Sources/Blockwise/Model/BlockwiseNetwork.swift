@@ -66,6 +66,17 @@ public final class BlockwiseNetwork: Module {
         return backboneParameters + heads[index].parameters() + projectors[index].parameters()
     }
 
+    /// The block (from 0) whose process trains a state-dict entry in block-parallel training:
+    /// a backbone entry's by its stage, a head's or projector's by its index.
+    public func block(ofEntry name: String) -> Int? {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        if parts.count == 3, parts[0] == "heads" || parts[0] == "projectors" { return Int(parts[1]) }
+        guard parts.first == "backbone", let stage = ResNet.stage(ofParameter: String(name.dropFirst("backbone.".count))) else {
+            return nil
+        }
+        return partition.blocks.firstIndex { $0.contains(stage) }
+    }
+
     /// Block `index` (from 0) on one view: its stages, then the injected noise in training.
     /// The noisy output feeds both the head and the next block, as in the paper's reference code.
     public func forward(block index: Int, _ x: Tensor, generator: Generator? = nil) -> Tensor {

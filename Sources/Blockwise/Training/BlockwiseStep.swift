@@ -28,16 +28,22 @@ public struct BlockwiseStep {
 
     /// Runs forward and backward; gradients accumulate in the trained blocks' parameters.
     /// Returns each trained block's loss (a 0-d tensor, detached) and every block output run
-    /// (detached, for the online probe), by block index. `afterBackward(k)` runs as soon as
-    /// block k's gradients are complete, while later blocks still compute: data-parallel
-    /// training starts averaging them there.
+    /// (detached, for the online probe), by block index. `noise` draws each block's injected
+    /// noise from that block's stream.
     public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
-                    generator: Generator? = nil) -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)]) {
-        run(viewA, viewB, labels: labels, phase: phase, generator: generator, afterBackward: { _ in })
+                    noise: NoiseStreams? = nil) -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)]) {
+        run(viewA, viewB, labels: labels, phase: phase, noise: noise, afterForward: { _, _, _ in }, afterBackward: { _ in })
     }
 
+    /// The step over `blocks` only (all of the phase's by default), the views being the input
+    /// of the first of them. `afterForward(k, a, b)` gets block k's outputs (detached, noise
+    /// included) as soon as they exist, before its loss: block-parallel training sends them
+    /// to the next block's process there. `afterBackward(k)` runs as soon as block k's
+    /// gradients are complete, while later blocks still compute: data-parallel training
+    /// starts averaging them there.
     public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
-                    generator: Generator? = nil, afterBackward: (Int) throws -> Void) rethrows
+                    noise: NoiseStreams? = nil, blocks: ClosedRange<Int>? = nil,
+                    afterForward: (Int, Tensor, Tensor) throws -> Void, afterBackward: (Int) throws -> Void) rethrows
         -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)])
     {
         setModes(phase)
@@ -46,16 +52,20 @@ public struct BlockwiseStep {
         var hA = viewA
         var hB = viewB
         var pending: [Tensor] = []
-        for k in network.partition.blocks.indices where k <= phase.lastBlock {
-            if phase.stopGradient, k > 0 {
+        let range = blocks ?? 0...max(0, network.partition.count - 1)
+        for k in range where k <= phase.lastBlock {
+            if phase.stopGradient, k > range.lowerBound {
                 hA = hA.detach()
                 hB = hB.detach()
             }
             let frozen = phase.frozenBlocks.contains(k)
             let trained = phase.trainedBlocks.contains(k)
+            let generator = noise?[k]
             // Replaying the noise needs its generator.
             if recompute, trained, phase.stopGradient, network.noise == nil || generator != nil {
-                let result = recomputed(block: k, hA, hB, labels: labels, generator: generator)
+                let result = try recomputed(block: k, hA, hB, labels: labels, generator: generator) { a, b in
+                    try afterForward(k, a, b)
+                }
                 (hA, hB) = (result.a, result.b)
                 outputs[k] = (hA, hB)
                 losses[k] = result.loss
@@ -67,6 +77,7 @@ public struct BlockwiseStep {
                 hB = network.forward(block: k, hB, generator: generator)
             }
             outputs[k] = (hA.detach(), hB.detach())
+            try afterForward(k, outputs[k]!.0, outputs[k]!.1)
             guard trained else { continue }
             let loss = objectives[k].loss(network.embed(block: k, hA), network.embed(block: k, hB), labels: labels)
             losses[k] = loss.detach()
@@ -86,19 +97,23 @@ public struct BlockwiseStep {
     }
 
     /// Block `k` of a blockwise phase with recomputation: returns both views' outputs
-    /// (detached) and the loss (detached), gradients accumulated in the block's parameters.
-    private func recomputed(block k: Int, _ inputA: Tensor, _ inputB: Tensor, labels: Tensor?, generator: Generator?)
+    /// (detached, from the first pass, which `afterForward` gets before any backward) and the
+    /// loss (detached), gradients accumulated in the block's parameters. The second pass
+    /// replays the first's noise and statistics, so its outputs equal the first's.
+    private func recomputed(block k: Int, _ inputA: Tensor, _ inputB: Tensor, labels: Tensor?, generator: Generator?,
+                            afterForward: (Tensor, Tensor) throws -> Void) rethrows
         -> (a: Tensor, b: Tensor, loss: Tensor)
     {
         var seen = Set<ObjectIdentifier>()
         let buffers = network.modules(ofBlock: k).flatMap { $0.buffers() }.filter { seen.insert(ObjectIdentifier($0)).inserted }
         let savedBuffers = buffers.map { $0.clone() }
         let savedNoise = network.noise == nil ? nil : generator?.state
-        let (zA, zB) = withNoGrad {
+        let (hA, hB, zA, zB) = withNoGrad {
             let a = network.forward(block: k, inputA, generator: generator)
             let b = network.forward(block: k, inputB, generator: generator)
-            return (network.embed(block: k, a), network.embed(block: k, b))
+            return (a, b, network.embed(block: k, a), network.embed(block: k, b))
         }
+        try afterForward(hA, hB)
         // Back to the state before the first pass, so the second updates it once, as usual.
         withNoGrad { for (buffer, saved) in zip(buffers, savedBuffers) { buffer.copy_(saved) } }
         if let savedNoise { generator?.state = savedNoise }
@@ -110,7 +125,7 @@ public struct BlockwiseStep {
         network.embed(block: k, outputA).backward(a.grad)
         let outputB = network.forward(block: k, inputB, generator: generator)
         network.embed(block: k, outputB).backward(b.grad)
-        return (outputA.detach(), outputB.detach(), loss.detach())
+        return (hA, hB, loss.detach())
     }
 
     /// Trained blocks train; frozen blocks evaluate, unless their BN layers are asked to train.

@@ -23,7 +23,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
 /// One checkpoint file: `checkpoints/step-NNNNNNNN.safetensors`, written atomically, with
 /// `checkpoints/last.safetensors` a hard link to the newest. Tensors are named by their
 /// owner: `model.*` (the network's state dict), `optimizer.*`, `probe.*`,
-/// `probe_optimizer.*`, `rng.noise`; the rest is JSON in the metadata.
+/// `probe_optimizer.*`, `rng.noise.K` (block K's noise stream); the rest is JSON in the metadata.
 public enum Checkpoint {
     public static let format = "blockwise-checkpoint/1"
 
@@ -45,7 +45,7 @@ public enum Checkpoint {
         if let probe = setup.probe { tensors += probe.orderedStateDict().map { ("probe." + $0.name, $0.tensor) } }
         let probeState = setup.probe?.optimizer.stateDict() ?? OptimizerState()
         tensors += probeState.tensors.sorted { $0.key < $1.key }.map { ("probe_optimizer." + $0.key, $0.value) }
-        tensors.append(("rng.noise", setup.noiseGenerator.state))
+        tensors += setup.noise.generators.indices.map { (NoiseStreams.key(block: $0), setup.noise[$0].state) }
         let metadata = [
             "format": format,
             "state": try json(state),
@@ -139,7 +139,11 @@ public enum Checkpoint {
                 _ = try probe.load(stateDict: owned(contents.tensors, prefix: "probe."))
                 try probe.optimizer.load(stateDict: contents.probeOptimizer)
             }
-            if let noise = contents.tensors["rng.noise"] { setup.noiseGenerator.state = noise }
+            // Checkpoints before the streams were per block hold one, `rng.noise`: its stream
+            // cannot be split, so such a run resumes with fresh streams.
+            for k in setup.noise.generators.indices {
+                if let stream = contents.tensors[NoiseStreams.key(block: k)] { setup.noise[k].state = stream }
+            }
         } catch {
             throw RunError("\(contents.path) does not fit this run: \(error)")
         }

@@ -16,7 +16,9 @@ public final class Trainer {
     private let lock: RunLock?
     var state = TrainingState()
     /// Each block's loss at the latest step.
-    private var lastLosses: [Double?] = []
+    var lastLosses: [Double?] = []
+    /// Block-parallel runs: the step at which rank 0 last gathered every block's state.
+    var gatheredStep = -1
     let log: (String) -> Void
 
     /// What a finished (or stopped) run reports.
@@ -56,6 +58,7 @@ public final class Trainer {
         }
         if let checkpoint = try Checkpoint.readNewest(run: run, log: log) {
             trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup)
+            if let placement = trainer.setup.placement { trainer.state = trainer.state.share(of: placement) }
             if launch.isLeader { try Checkpoint.setAside(after: trainer.state.globalStep, run: run, log: log) }
             log("resuming \(run.path) at step \(trainer.state.globalStep) from \(checkpoint.path) "
                 + "(phase \(trainer.state.phase + 1), \(trainer.state.position))")
@@ -76,7 +79,8 @@ public final class Trainer {
         self.log = setup.launch.isLeader ? log : { _ in }
         if let dataParallel = setup.dataParallel {
             // Every rank's one line: the rest is rank 0's to say.
-            log("\(setup.launch): \(dataParallel.group.backend.rawValue) on \(setup.device), \(Runtime.threads) thread(s)")
+            let role = setup.placement.map { ", \($0)" } ?? ""
+            log("\(setup.launch)\(role): \(dataParallel.group.backend.rawValue) on \(setup.device), \(Runtime.threads) thread(s)")
         }
         for note in setup.notes { self.log(note) }
     }
@@ -100,7 +104,9 @@ public final class Trainer {
         }
         lastLosses = Array(repeating: nil, count: setup.network.partition.count)
         while state.phase < plan.phases.count {
-            guard try trainPhase(record: record, shouldStop: shouldStop) else {
+            let finished = try setup.pipeline.map { try trainPipelinedPhase($0, record: record, shouldStop: shouldStop) }
+                ?? trainPhase(record: record, shouldStop: shouldStop)
+            guard finished else {
                 let path = try checkpoint()
                 log("stopped at step \(state.globalStep); checkpoint \(path); resume with --resume \(run.path)")
                 return Summary(steps: state.globalStep, finalLosses: lastLosses, stoppedEarly: true,
@@ -113,6 +119,7 @@ public final class Trainer {
         }
         try saveBackbone()
         try checkpoint()
+        if let pipeline = setup.pipeline { lastLosses = try pipeline.blockLosses(lastLosses) }
         return Summary(steps: state.globalStep, finalLosses: lastLosses, stoppedEarly: false, peakMemoryMB: ProcessMemory.peakMB())
     }
 
@@ -184,14 +191,14 @@ public final class Trainer {
     }
 
     /// A loss's name on the console: the block's, or the network's in end-to-end modes.
-    private func lossLabel(_ k: Int) -> String { plan.mode.isEndToEnd ? "net" : "b\(k + 1)" }
+    func lossLabel(_ k: Int) -> String { plan.mode.isEndToEnd ? "net" : "b\(k + 1)" }
 
     private func label(epoch: Int, of epochs: Int) -> String {
         let block = plan.phases.count > 1 ? "block \(state.phase + 1) " : ""
         return "\(block)epoch \(min(epoch + 1, epochs))/\(epochs)"
     }
 
-    private func resetEpochSums() {
+    func resetEpochSums() {
         let n = setup.network.partition.count
         state.lossSums = Array(repeating: 0, count: n)
         state.lossCounts = Array(repeating: 0, count: n)
@@ -201,9 +208,10 @@ public final class Trainer {
 
     /// Logs and resets the epoch's means, saves the backbone, and writes the epoch's checkpoint
     /// when one is due; returns whether it wrote one.
-    private func finishEpoch(record: (MetricsRecord) throws -> Void, epochs: Int) throws -> Bool {
-        let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
-        let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
+    func finishEpoch(record: (MetricsRecord) throws -> Void, epochs: Int) throws -> Bool {
+        let sums = try epochSums()
+        let means = zip(sums.lossSums, sums.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
+        let probe = zip(sums.probeCorrect, sums.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
         try record(.epoch(phase: state.phase, epoch: state.position.epoch, step: state.globalStep,
                           owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe))
         let summary = means.enumerated().compactMap { k, m in m.map { lossLabel(k) + String(format: " %.4f", $0) } }
@@ -219,19 +227,23 @@ public final class Trainer {
     }
 
     /// Rank 0's progress bar; the other ranks report nothing.
-    private func reporter(total: Int, epochs: Int) -> ProgressReporter? {
+    func reporter(total: Int, epochs: Int) -> ProgressReporter? {
         isLeader ? ProgressReporter(total: total, label: label(epoch: state.position.epoch, of: epochs)) : nil
     }
 
-    private func saveBackbone() throws {
+    /// Rank 0 writes the backbone (in a block-parallel run, once it has every block's weights).
+    func saveBackbone() throws {
+        try gatherBlocks()
         if isLeader { try setup.network.backbone.save(safetensors: run.backbonePath) }
     }
 
-    /// Rank 0 writes the checkpoint (every rank holds the same weights); no rank goes on
-    /// before it is complete.
+    /// Rank 0 writes the checkpoint (every rank holds the same weights; in a block-parallel
+    /// run, rank 0 first gathers each block's part); no rank goes on before it is complete.
     @discardableResult
-    private func checkpoint() throws -> String {
-        let path = isLeader ? try Checkpoint.write(run: run, state: state, setup: setup, keep: config.checkpoint.keep) : ""
+    func checkpoint() throws -> String {
+        try gatherBlocks()
+        let sums = try epochSums()
+        let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep) : ""
         try setup.dataParallel?.barrier()
         return path
     }

@@ -6,12 +6,16 @@ import Torch
 /// schedule and the two-view loader. Every check of the configuration against the data and
 /// the network happens here, before a run directory is touched. `Trainer` and the benchmarks
 /// share it, and `optimise` is the one optimisation step they run. Under a launcher of
-/// several processes it joins their group and trains data-parallel (`DataParallel`).
+/// several processes it joins their group and trains data-parallel (`DataParallel`) or, with
+/// `distributed.strategy: blocks`, one block per process (`BlockPipeline`, `optimise(block:)`).
 public final class TrainingSetup {
     public let config: Config
     public let launch: Launch
     /// The exchanges with the other processes; nil in a one-process run.
     public let dataParallel: DataParallel?
+    /// Block-parallel runs: this process's block and replica, and the exchanges between blocks.
+    public let placement: BlockPlacement?
+    let pipeline: BlockPipeline?
     public let device: Device
     public let dataset: any ImageDataset
     public let network: BlockwiseNetwork
@@ -19,9 +23,9 @@ public final class TrainingSetup {
     public let step: BlockwiseStep
     public let optimizer: Optimizer
     public let probe: OnlineProbe?
-    /// The noise injected into block outputs: saved in checkpoints so a resume draws the same.
-    /// With several processes each draws its own stream; rank 0's is the one saved.
-    public let noiseGenerator: Generator
+    /// The noise injected into block outputs, a stream per block: saved in checkpoints so a
+    /// resume draws the same. Each data-parallel replica draws its own; the first's are saved.
+    public let noise: NoiseStreams
     /// Each block's parameters, in one order on every rank: what data-parallel training
     /// averages after the block's backward.
     let blockParameters: [[Tensor]]
@@ -43,18 +47,28 @@ public final class TrainingSetup {
         if case .cuda(let index) = device, index >= Runtime.cudaDeviceCount {
             throw RunError("run.device is \(device) but \(Runtime.cudaDeviceCount) CUDA device(s) are available")
         }
-        guard config.data.batchSize % launch.worldSize == 0 else {
-            throw RunError("data.batch_size \(config.data.batchSize) is the global batch: it must divide evenly among the \(launch.worldSize) processes")
+        let partition = config.trainingPartition
+        placement = config.distributed.strategy == .blocks && launch.isDistributed
+            ? try BlockPlacement(blocks: partition.count, rank: launch.rank, worldSize: launch.worldSize) : nil
+        let shards = placement?.replicas ?? launch.worldSize
+        guard config.data.batchSize % shards == 0 else {
+            throw RunError("data.batch_size \(config.data.batchSize) is the global batch: it must divide evenly among the \(shards) "
+                + (placement == nil ? "processes" : "replicas of each block"))
         }
         if launch.isDistributed {
             let dataParallel = try DataParallel(launch: launch, backend: device.isCUDA ? .nccl : .gloo,
-                                                timeout: config.run.timeoutSeconds)
+                                                timeout: config.run.timeoutSeconds, placement: placement)
             try dataParallel.checkSameConfiguration(config.yaml())
             self.dataParallel = dataParallel
         } else {
             dataParallel = nil
         }
-        let group = dataParallel?.group
+        if let placement, let dataParallel {
+            pipeline = BlockPipeline(placement: placement, dataParallel: dataParallel, maxInFlight: config.distributed.maxInFlight)
+        } else {
+            pipeline = nil
+        }
+        let group = dataParallel?.replicaGroup
         let seed = UInt64(config.run.seed)
         let mode = config.training.mode
 
@@ -72,7 +86,6 @@ public final class TrainingSetup {
             throw RunError("\(dataset.name) has no labels, which \(mode.rawValue) training with cross-entropy needs")
         }
 
-        let partition = config.trainingPartition
         network = try Self.network(config.model, partition: partition, mode: mode, classes: classes,
                                    generator: Generator(seed: seed))
         if let group {
@@ -86,9 +99,15 @@ public final class TrainingSetup {
         if config.data.adaptiveAugmentation, mode != .sequential {
             throw RunError("data.adaptive_augmentation gives each block its own views, which needs training.mode sequential (as in the paper's App. A)")
         }
+        if let placement { try Self.checkPipelined(plan, placement: placement) }
         step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
                              recompute: config.training.recompute)
-        network.to(device: device)
+        if let placement {
+            // The device holds this process's block; the others' weights stay in host memory.
+            for module in network.modules(ofBlock: placement.block) { module.to(device: device) }
+        } else {
+            network.to(device: device)
+        }
         blockParameters = partition.blocks.indices.map(network.parameters(ofBlock:))
         optimizer = try Self.optimizer(config, parameters: network.parameters())
         if config.training.onlineProbe, let classes {
@@ -98,14 +117,16 @@ public final class TrainingSetup {
         } else {
             probe = nil
         }
-        // Each rank draws the noise of its own shard from a stream of its own.
-        noiseGenerator = Generator(seed: seed &+ 2 &+ UInt64(launch.rank) &* 0x9E37_79B9_7F4A_7C15, device: device)
+        // Each replica draws the noise of its own shard from streams of its own.
+        noise = NoiseStreams(seed: seed, blocks: partition.count, replica: placement?.replica ?? launch.rank, device: device)
     }
 
-    /// The sample order of every epoch, and this rank's shard of each global batch.
+    /// The sample order of every epoch, and this rank's shard of each global batch (in a
+    /// block-parallel run, its replica's).
     public func epochPlan() throws -> EpochPlan {
-        try EpochPlan(count: dataset.count, batchSize: config.data.batchSize / launch.worldSize, seed: UInt64(config.run.seed),
-                      rank: launch.rank, worldSize: launch.worldSize)
+        let shards = placement?.replicas ?? launch.worldSize
+        return try EpochPlan(count: dataset.count, batchSize: config.data.batchSize / shards, seed: UInt64(config.run.seed),
+                             rank: placement?.replica ?? launch.rank, worldSize: shards)
     }
 
     /// Batches of two views for `phase` (an index into `plan.phases`), from `start` on.
@@ -157,7 +178,7 @@ public final class TrainingSetup {
     /// and the online probe's step. A non-finite loss stops it before any weight changes.
     public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
         let labels = batch.labels.to(device)
-        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, generator: noiseGenerator) { k in
+        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, noise: noise, afterForward: { _, _, _ in }) { k in
             try dataParallel?.startAveraging(blockParameters[k])
         }
         let scores = probe?.fit(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]

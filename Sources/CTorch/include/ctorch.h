@@ -274,6 +274,7 @@ int32_t ct_dist_backend_available(int32_t backend);
  * rendezvous and every collective. */
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
                   int64_t timeout_ms, int32_t serve_store, ct_process_group *out);
+int32_t ct_pg_new_subgroup(ct_process_group parent, const char *name, int32_t rank, int32_t size, ct_process_group *out);
 void ct_pg_free(ct_process_group pg);
 /* In place, on every rank's tensors. */
 int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *tensors, int64_t n, int32_t op, ct_work *out);

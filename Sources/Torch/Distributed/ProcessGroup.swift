@@ -49,6 +49,22 @@ public final class ProcessGroup: @unchecked Sendable {
         self.backend = backend
     }
 
+    /// A group of some of this group's ranks (`torch.distributed.new_group`), which only its
+    /// members create, each giving its `rank` among the `size` members. `name` tells groups
+    /// apart: every member gives the same, and other groups others.
+    public func subgroup(named name: String, rank: Int, size: Int) throws -> ProcessGroup {
+        var out: ct_process_group?
+        try distributedCall(ct_pg_new_subgroup(handle, name, Int32(rank), Int32(size), &out))
+        return ProcessGroup(handle: out!, rank: rank, worldSize: size, backend: backend)
+    }
+
+    private init(handle: ct_process_group, rank: Int, worldSize: Int, backend: Backend) {
+        self.handle = handle
+        self.rank = rank
+        self.worldSize = worldSize
+        self.backend = backend
+    }
+
     deinit { ct_pg_free(handle) }
 
     /// Reduces `tensors` in place over every rank. `average` divides the sum by the world size

@@ -32,7 +32,7 @@ import Torch
         let probe = try #require(setup.probe)
         let batch = try firstBatch(setup)
         let result = setup.step.run(batch.viewA, batch.viewB, labels: batch.labels, phase: setup.plan.phases[0],
-                                    generator: setup.noiseGenerator)
+                                    noise: setup.noise)
         let parameters = setup.network.parameters()
         let before = parameters.map { $0.grad?.clone() }
         #expect(before.contains { $0 != nil })

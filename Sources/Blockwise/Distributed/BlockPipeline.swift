@@ -1,0 +1,208 @@
+import Foundation
+import Torch
+
+/// Block-parallel training's exchanges (`distributed.strategy: blocks`, DESIGN.md "Scale"):
+/// each process trains one block (`BlockPlacement`), and per step receives its input from the
+/// block below and sends its output to the block above. Nothing goes down: no gradient, and
+/// no process waits for another's backward pass.
+///
+/// Why it is exact: a block's output at step t is computed, in forward, with that block's
+/// weights of step t, before its own optimizer step; the block above trains on it at its
+/// step t, as in one-process simultaneous training, where every block's forward at step t
+/// also precedes every update. Each block draws its noise from its own stream
+/// (`NoiseStreams`), so the noise is the same too: the runs compute the same numbers.
+///
+/// Per step and pair of neighbouring blocks the messages are a header (step, data position,
+/// stop, shape), the two views' outputs and the labels, all sent without waiting. Up to
+/// `distributed.max_in_flight` steps may be in flight: then the sender waits for the oldest
+/// to be received, so a fast block never runs far ahead and memory stays bounded.
+final class BlockPipeline {
+    let placement: BlockPlacement
+    let dataParallel: DataParallel
+    let maxInFlight: Int
+    private var group: ProcessGroup { dataParallel.group }
+    /// Sends not yet known to be received, one list per step, oldest first.
+    private var inFlight: [[Work]] = []
+    /// Time this process spent waiting for its input, and bytes it sent up (both since the last reset).
+    private(set) var receiveSeconds = 0.0
+    private(set) var bytesSent = 0
+    private var requestedStop = false
+
+    static let stopKey = "blockwise/stop"
+    private enum Tag: Int { case activations = 1, parts = 2 }
+    /// The dtypes of block outputs, by their code in a header.
+    private static let dtypes: [DType] = [.float32, .float64, .float16, .bfloat16]
+
+    init(placement: BlockPlacement, dataParallel: DataParallel, maxInFlight: Int) {
+        self.placement = placement
+        self.dataParallel = dataParallel
+        self.maxInFlight = maxInFlight
+    }
+
+    /// One step's input to a block: the outputs of the block below (or the images, for the
+    /// first), the labels, and where the data stands after this batch.
+    struct Message {
+        var step: Int
+        var position: DataPosition
+        var viewA: Tensor
+        var viewB: Tensor
+        var labels: Tensor
+    }
+
+    // MARK: Activations
+
+    /// Sends step `step`'s outputs (detached) and labels up to the next block, without waiting
+    /// unless `max_in_flight` steps are already on their way.
+    func send(step: Int, position: DataPosition, _ a: Tensor, _ b: Tensor, labels: Tensor) throws {
+        guard let above = placement.above else { return }
+        let a = a.to(.cpu).contiguous(), b = b.to(.cpu).contiguous(), labels = labels.to(.cpu, .int64).contiguous()
+        guard let code = Self.dtypes.firstIndex(of: a.dtype), a.shape.count == 4 else {
+            throw DistributedError("block \(placement.block + 1) made an output of \(a.dtype) \(a.shape): the pipeline carries 4-d floating-point tensors")
+        }
+        let header = Tensor([Int64(step), Int64(position.epoch), Int64(position.index), 0, Int64(code)] + a.shape.map(Int64.init))
+        let works = try dataParallel.exchange {
+            try [header, a, b, labels].map { try group.send($0, to: above, tag: Tag.activations.rawValue) }
+        }
+        bytesSent += a.byteCount + b.byteCount + labels.byteCount + header.byteCount
+        inFlight.append(works)
+        while inFlight.count > maxInFlight { try waitOldest() }
+    }
+
+    /// Tells the blocks above to stop before step `step`: they write their part of the
+    /// checkpoint with this one.
+    func sendStop(step: Int, position: DataPosition) throws {
+        guard let above = placement.above else { return }
+        let header = Tensor([Int64(step), Int64(position.epoch), Int64(position.index), 1, 0, 0, 0, 0, 0])
+        let work = try dataParallel.exchange { try group.send(header, to: above, tag: Tag.activations.rawValue) }
+        inFlight.append([work])
+        try drain()
+    }
+
+    /// The next step's input from the block below; nil when it says to stop.
+    func receive() throws -> Message? {
+        guard let below = placement.below else { throw DistributedError("the first block reads its input from the data") }
+        let start = Date()
+        defer { receiveSeconds += Date().timeIntervalSince(start) }
+        let header = Tensor.zeros([9], dtype: .int64)
+        try dataParallel.exchange { try group.receive(into: header, from: below, tag: Tag.activations.rawValue).wait() }
+        let fields = header.toArray(Int64.self).map(Int.init)
+        let position = DataPosition(epoch: fields[1], index: fields[2])
+        if fields[3] != 0 { return nil }
+        guard Self.dtypes.indices.contains(fields[4]), fields[5...].allSatisfy({ $0 > 0 }) else {
+            throw DistributedError("block \(placement.block + 1) received a damaged header from rank \(below): \(fields)")
+        }
+        let shape = Array(fields[5...])
+        let dtype = Self.dtypes[fields[4]]
+        let a = Tensor.empty(shape, dtype: dtype), b = Tensor.empty(shape, dtype: dtype)
+        let labels = Tensor.empty([shape[0]], dtype: .int64)
+        try dataParallel.exchange {
+            let works = try [a, b, labels].map { try group.receive(into: $0, from: below, tag: Tag.activations.rawValue) }
+            for work in works { try work.wait() }
+        }
+        return Message(step: fields[0], position: position, viewA: a, viewB: b, labels: labels)
+    }
+
+    /// Waits until every send has been received.
+    func drain() throws {
+        while !inFlight.isEmpty { try waitOldest() }
+    }
+
+    private func waitOldest() throws {
+        let works = inFlight.removeFirst()
+        try dataParallel.exchange { for work in works { try work.wait() } }
+    }
+
+    func resetCounters() {
+        receiveSeconds = 0
+        bytesSent = 0
+    }
+
+    // MARK: Stopping
+
+    /// Asks the run to stop (a signal reached this process): the first block reads it before
+    /// its next step and passes the stop up the pipeline, so every block stops at one step.
+    func requestStop() throws {
+        guard !requestedStop else { return }
+        requestedStop = true
+        try dataParallel.exchange { try group.setStoreValue("1", forKey: Self.stopKey) }
+    }
+
+    /// Whether any process asked to stop.
+    func stopRequested() throws -> Bool {
+        try dataParallel.exchange { try group.storeValue(forKey: Self.stopKey) } != nil
+    }
+
+    // MARK: Parts of the run directory
+
+    /// A block's part of the run's state: tensors by name, and numbers as metadata.
+    typealias Part = (tensors: [String: Tensor], metadata: [String: String])
+
+    /// Rank 0 gets every block's part of the state: each block's first replica sends what
+    /// `part` gives it (its block's weights, optimizer state, probe, noise), as one safetensors
+    /// message; rank 0 returns them by block, its own first. The others return an empty list.
+    func gatherParts(_ part: () throws -> (tensors: [(String, Tensor)], metadata: [String: String])) throws -> [Part] {
+        let own = try part()
+        if placement.writesItsBlock, placement.block > 0 {
+            let bytes = try SafeTensors.encode(own.tensors, metadata: own.metadata)
+            let length = Tensor([Int64(bytes.count)])
+            let data = Tensor(bytes: bytes, shape: [bytes.count], dtype: .uint8)
+            try dataParallel.exchange {
+                for tensor in [length, data] { try group.send(tensor, to: 0, tag: Tag.parts.rawValue).wait() }
+            }
+        }
+        guard dataParallel.launch.isLeader else { return [] }
+        var parts: [Part] = [(Dictionary(own.tensors, uniquingKeysWith: { a, _ in a }), own.metadata)]
+        for block in 1..<placement.blocks {
+            let source = placement.rank(block: block, replica: 0)
+            let length = Tensor.zeros([1], dtype: .int64)
+            try dataParallel.exchange { try group.receive(into: length, from: source, tag: Tag.parts.rawValue).wait() }
+            let data = Tensor.empty([Int(length.toArray(Int64.self)[0])], dtype: .uint8)
+            try dataParallel.exchange { try group.receive(into: data, from: source, tag: Tag.parts.rawValue).wait() }
+            let file = try SafeTensors.read(bytes: data.toArray(UInt8.self), name: "block \(block + 1)'s part from rank \(source)")
+            parts.append((file.tensors, file.metadata))
+        }
+        return parts
+    }
+
+    // MARK: Sums over blocks
+
+    /// The sum over every process of `values`, each holding its block's share; `replicaMean`
+    /// marks the entries each replica of a block holds whole (a loss), which are then
+    /// averaged over the replicas rather than summed.
+    func sum(_ values: [Double], replicaMean: [Bool]) throws -> [Double] {
+        let total = try dataParallel.sum(values)
+        let replicas = Double(placement.replicas)
+        return zip(total, replicaMean).map { $1 ? $0 / replicas : $0 }
+    }
+
+    /// Every block's loss from the processes that train them (the mean over a block's
+    /// replicas), given this process's list, which holds its own block's.
+    func blockLosses(_ local: [Double?]) throws -> [Double?] {
+        let k = placement.block
+        let values = local.indices.map { $0 == k ? local[$0] ?? 0 : 0 }
+        let present = local.indices.map { $0 == k && local[$0] != nil ? 1.0 : 0 }
+        let total = try sum(values + present, replicaMean: (values + present).map { _ in true })
+        return local.indices.map { total[local.count + $0] > 0 ? total[$0] : nil }
+    }
+
+    /// Starts the same sum without waiting; `finish` of the result waits and returns it.
+    func startSum(_ values: [Double], replicaMean: [Bool]) throws -> PendingSum {
+        let tensor = Tensor(values)
+        let work = try dataParallel.exchange { try group.allReduce([tensor]) }
+        return PendingSum(work: work, tensor: tensor, replicaMean: replicaMean, replicas: placement.replicas)
+    }
+
+    struct PendingSum {
+        let work: Work
+        let tensor: Tensor
+        let replicaMean: [Bool]
+        let replicas: Int
+
+        var isDone: Bool { work.isCompleted }
+
+        func finish(_ pipeline: BlockPipeline) throws -> [Double] {
+            try pipeline.dataParallel.exchange { try work.wait() }
+            return zip(tensor.toArray(Double.self), replicaMean).map { $1 ? $0 / Double(replicas) : $0 }
+        }
+    }
+}
