@@ -25,8 +25,8 @@ struct Pretrain: ParsableCommand {
     var nprocPerNode: Int?
 
     func validate() throws {
-        if resume != nil, config != nil || !overrides.assignments.isEmpty || out != nil {
-            throw ValidationError("--resume continues a run with its own config.yaml: give no config, --set or --out with it")
+        if resume != nil, config != nil || out != nil {
+            throw ValidationError("--resume continues a run with its own config.yaml: give no config or --out with it")
         }
         if let nprocPerNode {
             guard nprocPerNode >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(nprocPerNode)") }
@@ -38,7 +38,7 @@ struct Pretrain: ParsableCommand {
 
     func run() throws {
         if let nprocPerNode, nprocPerNode > 1 {
-            let timeout = try resume.map { try RunDirectory($0).config() }?.run.timeoutSeconds
+            let timeout = try resume.map { try overrides.apply(to: try RunDirectory($0).config()) }?.run.timeoutSeconds
                 ?? overrides.resolve(file: config).run.timeoutSeconds
             let status = try LocalLauncher.run(processes: nprocPerNode, arguments: LocalLauncher.workerArguments(CommandLine.arguments),
                                                grace: timeout + 10)
@@ -49,7 +49,7 @@ struct Pretrain: ParsableCommand {
         StopSignal.install()
         let trainer: Trainer
         if let resume {
-            trainer = try Trainer.resume(run: RunDirectory(resume), launch: launch)
+            trainer = try Trainer.resume(run: RunDirectory(resume), launch: launch, placement: overrides.assignments)
         } else {
             let resolved = try overrides.resolve(file: config)
             trainer = try Trainer(config: resolved, run: RunDirectory(out ?? "runs/\(resolved.run.name)"), launch: launch)

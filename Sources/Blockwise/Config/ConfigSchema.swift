@@ -123,6 +123,11 @@ public enum ConfigSchema {
         "optimizer.final_lr_factor": "schedule.final_lr_factor",
     ]
 
+    /// Keys that say how the processes share the work, not what they compute: a resumed run
+    /// may change them (`pretrain --resume RUN --set distributed.strategy=blocks`), since
+    /// every strategy trains to the same numbers.
+    public static let placementKeys: Set<String> = ["distributed.strategy", "distributed.max_in_flight", "run.timeout_s"]
+
     /// The keys by path.
     public static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 

@@ -44,13 +44,23 @@ public final class Trainer {
 
     /// Continues the run in `run` from its last checkpoint (or, when that is missing or damaged,
     /// the newest step file that reads whole: `Checkpoint.readNewest`), with the run's own
-    /// config.yaml. Every rank reads the run directory: on several machines it lives on a shared
-    /// file system.
-    public static func resume(run: RunDirectory, launch: Launch = .single,
+    /// config.yaml, in which `placement` may change the keys of `ConfigSchema.placementKeys`
+    /// (how the processes share the work). Every rank reads the run directory: on several
+    /// machines it lives on a shared file system.
+    public static func resume(run: RunDirectory, launch: Launch = .single, placement: [String] = [],
                               log: @escaping (String) -> Void = { print($0) }) throws -> Trainer {
-        let config = try run.config()
+        var config = try run.config()
+        for assignment in placement {
+            let key = String(assignment.prefix { $0 != "=" })
+            guard ConfigSchema.placementKeys.contains(key) else {
+                throw ConfigError(source: "--set \(assignment)", message: "a resumed run keeps its config.yaml; it may change only "
+                    + ConfigSchema.placementKeys.sorted().joined(separator: ", "))
+            }
+            try config.set(assignment)
+        }
         // Rank 0 takes the run before it reads or cleans anything another writer could be changing.
         let lock = launch.isLeader ? try run.lock() : nil
+        if launch.isLeader, !placement.isEmpty { try run.create(config: config) }
         let trainer = Trainer(setup: try TrainingSetup(config: config, launch: launch), run: run, lock: lock, log: log)
         let log = trainer.log
         if launch.isLeader {
