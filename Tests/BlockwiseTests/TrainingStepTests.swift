@@ -100,9 +100,9 @@ import Torch
         let blocks = plain.partition.count
         let phase = try TrainingPlan(mode: .simultaneous, blocks: blocks).phases[0]
         let first = BlockwiseStep(network: plain, objectives: Array(repeating: BarlowTwins(), count: blocks))
-            .run(a, b, labels: nil, phase: phase, generator: Generator(seed: 9))
+            .run(a, b, labels: nil, phase: phase, noise: NoiseStreams(seed: 9, blocks: blocks))
         let second = BlockwiseStep(network: recomputing, objectives: Array(repeating: BarlowTwins(), count: blocks),
-                                   recompute: true).run(a, b, labels: nil, phase: phase, generator: Generator(seed: 9))
+                                   recompute: true).run(a, b, labels: nil, phase: phase, noise: NoiseStreams(seed: 9, blocks: blocks))
         for k in 0..<blocks { #expect(abs(first.losses[k]!.item() - second.losses[k]!.item()) < 1e-5) }
         for ((name, p), (_, q)) in zip(plain.namedParameters(), recomputing.namedParameters()) {
             #expect(p.grad!.allClose(q.grad!, rtol: 1e-4, atol: 1e-6), "\(name)")
