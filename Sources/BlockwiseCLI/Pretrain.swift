@@ -7,7 +7,9 @@ struct Pretrain: ParsableCommand {
         abstract: "Pretrain a network in any of the paper's modes; resume an interrupted run.",
         discussion: """
             Several processes train data-parallel when a launcher starts them (torchrun --no_python, \
-            SLURM's srun with MASTER_ADDR set) or with --nproc-per-node N on one machine.
+            SLURM's srun with MASTER_ADDR set) or with --nproc-per-node N on one machine; with \
+            --set distributed.strategy=blocks each trains one block. A resumed run may change \
+            how its processes share the work: --resume RUN --set distributed.strategy=...
             """)
 
     @Argument(help: "A YAML configuration (see `blockwise config keys`); defaults only when left out.")
@@ -21,12 +23,19 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Continue the run in this directory from its last checkpoint.")
     var resume: String?
 
-    @Option(help: "Start N data-parallel worker processes on this machine (as torchrun --nproc-per-node N).")
+    @Option(help: "Start N worker processes on this machine (as torchrun --nproc-per-node N).")
     var nprocPerNode: Int?
 
     func validate() throws {
         if resume != nil, config != nil || out != nil {
             throw ValidationError("--resume continues a run with its own config.yaml: give no config or --out with it")
+        }
+        if resume != nil {
+            do {
+                try ConfigSchema.checkResumable(overrides.assignments)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
         if let nprocPerNode {
             guard nprocPerNode >= 1 else { throw ValidationError("--nproc-per-node must be at least 1, got \(nprocPerNode)") }

@@ -128,6 +128,13 @@ public enum ConfigSchema {
     /// every strategy trains to the same numbers.
     public static let placementKeys: Set<String> = ["distributed.strategy", "distributed.max_in_flight", "run.timeout_s"]
 
+    /// Refuses, for a resumed run, an assignment (`path=value`) of a key outside `placementKeys`.
+    public static func checkResumable(_ assignments: [String]) throws {
+        guard let setting = assignments.first(where: { !placementKeys.contains(String($0.prefix { $0 != "=" })) }) else { return }
+        throw ConfigError(source: "--set \(setting)", message: "--resume continues a run with its own config.yaml, which this would change; a resumed run may change only "
+            + placementKeys.sorted().joined(separator: ", "))
+    }
+
     /// The keys by path.
     public static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 

@@ -50,14 +50,8 @@ public final class Trainer {
     public static func resume(run: RunDirectory, launch: Launch = .single, placement: [String] = [],
                               log: @escaping (String) -> Void = { print($0) }) throws -> Trainer {
         var config = try run.config()
-        for assignment in placement {
-            let key = String(assignment.prefix { $0 != "=" })
-            guard ConfigSchema.placementKeys.contains(key) else {
-                throw ConfigError(source: "--set \(assignment)", message: "a resumed run keeps its config.yaml; it may change only "
-                    + ConfigSchema.placementKeys.sorted().joined(separator: ", "))
-            }
-            try config.set(assignment)
-        }
+        try ConfigSchema.checkResumable(placement)
+        for assignment in placement { try config.set(assignment) }
         // Rank 0 takes the run before it reads or cleans anything another writer could be changing.
         let lock = launch.isLeader ? try run.lock() : nil
         if launch.isLeader, !placement.isEmpty { try run.create(config: config) }
