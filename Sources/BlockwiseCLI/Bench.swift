@@ -96,6 +96,24 @@ struct Bench: ParsableCommand {
         printTable(scaling.oneProcess)
         printTable(scaling.dataParallel)
         print(String(format: "scaling: %d processes give %.2fx the images/s of one (steps alone)", processes, scaling.efficiency))
+        if let forecast = scaling.forecast { printForecast(forecast) }
+    }
+
+    /// The pipeline's predicted rate on several devices, from the stage costs of one process.
+    private func printForecast(_ forecast: PipelineForecast) {
+        print("block-parallel forecast from one process's stage costs (the slowest block sets the pace; transfers left out):")
+        print("  stage costs (ms per step): " + forecast.stageCosts.map {
+            String(format: "stage %d %.1f + head %.1f", $0.stage, 1000 * $0.backboneSeconds, 1000 * $0.headSeconds)
+        }.joined(separator: ", "))
+        let plan = { (plan: PipelineForecast.Plan) in
+            String(format: "%@: %.1f images/s (blocks ", plan.partition, plan.imagesPerSecond)
+                + plan.blockSeconds.map { String(format: "%.0f", 1000 * $0) }.joined(separator: "/") + " ms)"
+        }
+        print(String(format: "  one device: %.1f images/s; model.partition ", forecast.oneDeviceImagesPerSecond) + plan(forecast.configured)
+              + " on \(forecast.configured.blockSeconds.count) devices")
+        for (devices, best) in forecast.balanced.enumerated() where devices > 0 {
+            print("  balance hint for \(devices + 1) devices: model.partition=" + plan(best))
+        }
     }
 
     private func printTable(_ result: TrainingBenchmark.Result) {
@@ -103,7 +121,14 @@ struct Bench: ParsableCommand {
         print(String(format: "%@ (%@, batch %d, %@, %@)", result.config, result.mode, result.batchSize, result.device, who))
         print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                      result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
-        print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+        if result.blockRanks == nil {
+            print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+        }
+        for rank in result.blockRanks ?? [] {
+            print(String(format: "  rank %d, block %d%@: compute %.1f ms, waits %.1f ms for input, sends %.1f MB per step; peak RSS %.0f MB",
+                         rank.rank, rank.block, result.blockRanks!.contains { $0.replica > 0 } ? ", replica \(rank.replica + 1)" : "",
+                         1000 * rank.computeSeconds, 1000 * rank.receiveWaitSeconds, rank.bytesSent / 1e6, rank.peakMemoryMB))
+        }
         if let waits = result.averagingWaitSeconds, let alone = result.averagingSeconds {
             print("  gradient averaging: " + String(format: "%.1f ms per step alone; ", 1000 * alone)
                   + "wait after the last backward per rank " + waits.map { String(format: "%.1f ms", 1000 * $0) }.joined(separator: ", ")

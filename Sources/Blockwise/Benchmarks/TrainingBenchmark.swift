@@ -4,7 +4,8 @@ import Torch
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
 /// without data loading; no run directory is written. Memory is the process's resident (host)
 /// memory: on a GPU it leaves out the device's own memory. Under a launcher of several
-/// processes every rank trains data-parallel and rank 0 reports for all of them.
+/// processes every rank trains data-parallel, or its block (`distributed.strategy: blocks`),
+/// and rank 0 reports for all of them.
 public enum TrainingBenchmark {
     public struct Result: Codable, Sendable {
         public var config: String
@@ -35,19 +36,40 @@ public enum TrainingBenchmark {
         /// The share of the averaging that the backward passes of later blocks hid:
         /// 1 − (the slowest rank's wait) / (the averaging alone).
         public var hiddenAveraging: Double?
+        /// Block-parallel runs: what each process did per step.
+        public var blockRanks: [BlockRank]?
+    }
+
+    /// One process of a block-parallel benchmark, per step of the steps alone.
+    public struct BlockRank: Codable, Sendable {
+        public var rank: Int
+        /// From 1, as the partition counts them.
+        public var block: Int
+        public var replica: Int
+        public var peakMemoryMB: Double
+        /// Seconds spent computing (everything but waiting for the input).
+        public var computeSeconds: Double
+        /// Seconds spent waiting for the block below's output.
+        public var receiveWaitSeconds: Double
+        /// Bytes of outputs and labels sent up to the next block.
+        public var bytesSent: Double
     }
 
     /// `bench --nproc-per-node N`: the same steps in one process with every core, and in N
     /// data-parallel processes sharing the cores, measured one after the other.
     public struct Scaling: Codable, Sendable {
         public var oneProcess: Result
+        /// The N processes, data-parallel or block-parallel as the configuration says.
         public var dataParallel: Result
         /// Global images per second of the N processes over those of one (steps alone).
         public var efficiency: Double
+        /// Block-parallel runs: the throughput on N devices the stage costs of one process predict.
+        public var forecast: PipelineForecast?
 
-        public init(oneProcess: Result, dataParallel: Result) {
+        public init(oneProcess: Result, dataParallel: Result, forecast: PipelineForecast? = nil) {
             self.oneProcess = oneProcess
             self.dataParallel = dataParallel
+            self.forecast = forecast
             efficiency = dataParallel.stepImagesPerSecond / oneProcess.stepImagesPerSecond
         }
     }
@@ -57,17 +79,19 @@ public enum TrainingBenchmark {
     public static func scaling(config: Config, name: String, steps: Int, processes: Int,
                                workerArguments: (_ resultFile: String) -> [String]) throws -> Scaling {
         let one = try run(config: config, name: name, steps: steps)
+        let forecast = config.distributed.strategy == .blocks ? try PipelineForecast.measure(config: config, steps: steps) : nil
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("blockwise-bench-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let status = try LocalLauncher.run(processes: processes, arguments: workerArguments(file),
                                            grace: config.run.timeoutSeconds + 10)
         guard status == 0 else { throw DistributedError("the \(processes) benchmark workers ended with status \(status)") }
         let many = try JSONDecoder().decode(Result.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        return Scaling(oneProcess: one, dataParallel: many)
+        return Scaling(oneProcess: one, dataParallel: many, forecast: forecast)
     }
 
     public static func run(config: Config, name: String, steps: Int, warmup: Int = 2, launch: Launch = .single) throws -> Result {
         let setup = try TrainingSetup(config: config, launch: launch)
+        if setup.pipeline != nil { return try pipelined(setup, name: name, steps: steps, warmup: warmup) }
         let alone = try time(setup, steps: steps, warmup: warmup, loadData: false)
         let waited = (setup.dataParallel?.waitSeconds ?? 0) / Double(steps)
         let fed = try time(setup, steps: steps, warmup: warmup, loadData: true)
@@ -84,6 +108,52 @@ public enum TrainingBenchmark {
             let alone = try averagingAlone(setup, dataParallel, repeats: steps)
             result.averagingSeconds = alone
             result.hiddenAveraging = alone > 0 ? max(0, 1 - (result.averagingWaitSeconds?.max() ?? 0) / alone) : nil
+        }
+        return result
+    }
+
+    /// Block-parallel steps alone: the first block reuses one batch, every block trains as in a
+    /// run. Images per second are those of the whole pipeline (its last process to finish).
+    static func pipelined(_ setup: TrainingSetup, name: String, steps: Int, warmup: Int) throws -> Result {
+        let pipeline = setup.pipeline!, dataParallel = setup.dataParallel!
+        let placement = pipeline.placement
+        let loader = placement.block == 0 ? try setup.loader(phase: 0) : nil
+        defer { loader?.stop() }
+        let first = try loader?.next().value
+        let phase = setup.plan.phases[0]
+        func step(_ n: Int) throws {
+            let input = try first.map { BlockPipeline.Message(step: n, position: DataPosition(), viewA: $0.viewA, viewB: $0.viewB, labels: $0.labels) }
+                ?? pipeline.receive()
+            guard let input else { throw DistributedError("the block below stopped the benchmark") }
+            _ = try setup.optimise(block: input, phase: phase)
+        }
+        for n in 0..<warmup { try step(n + 1) }
+        try pipeline.drain()
+        try dataParallel.barrier()
+        pipeline.resetCounters()
+        ProcessMemory.resetPeak()
+        let baseline = ProcessMemory.currentMB()
+        let start = Date()
+        for n in 0..<steps { try step(warmup + n + 1) }
+        try pipeline.drain()
+        Runtime.synchronize(setup.device)
+        let seconds = Date().timeIntervalSince(start)
+        let perStep = { (value: Double) in value / Double(steps) }
+        let ranks = try dataParallel.gather([Double(placement.block + 1), Double(placement.replica), ProcessMemory.peakMB(),
+                                             perStep(seconds - pipeline.receiveSeconds), perStep(pipeline.receiveSeconds),
+                                             perStep(Double(pipeline.bytesSent)), seconds, baseline])
+        let slowest = ranks.map { $0[6] }.max()!
+        var result = Result(config: name, mode: setup.config.training.mode.rawValue, device: setup.device.description,
+                            threads: Runtime.threads, batchSize: setup.config.data.batchSize, steps: steps,
+                            stepImagesPerSecond: Double(steps * setup.config.data.batchSize) / slowest,
+                            stepPeakMemoryMB: ranks.map { $0[2] }.max()!, baselineMemoryMB: ranks.map { $0[7] }.max()!,
+                            stepMemoryMB: zip(ranks.map { $0[2] }, ranks.map { $0[7] }).map { $0 - $1 }.max()!,
+                            imagesPerSecondWithData: 0, peakMemoryMBWithData: 0)
+        result.processes = setup.launch.worldSize
+        result.peakMemoryMBPerRank = ranks.map { $0[2] }
+        result.blockRanks = ranks.enumerated().map { rank, values in
+            BlockRank(rank: rank, block: Int(values[0]), replica: Int(values[1]), peakMemoryMB: values[2],
+                      computeSeconds: values[3], receiveWaitSeconds: values[4], bytesSent: values[5])
         }
         return result
     }
