@@ -54,7 +54,7 @@ public final class Trainer {
         if launch.isLeader {
             for path in try run.removeTemporaries() { log("removed \(path), left by an interrupted write") }
         }
-        if let checkpoint = try Checkpoint.readNewest(run: run, log: log) {
+        if let checkpoint = try Checkpoint.readNewest(run: run, for: trainer.setup, log: log) {
             trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup)
             if launch.isLeader { try Checkpoint.setAside(after: trainer.state.globalStep, run: run, log: log) }
             log("resuming \(run.path) at step \(trainer.state.globalStep) from \(checkpoint.path) "
