@@ -66,6 +66,13 @@ public struct RunDirectory: Sendable {
         return removed
     }
 
+    /// Drops what metrics.jsonl and the TensorBoard event files hold of the steps after `step`:
+    /// a run resumed from the checkpoint of `step` logs those steps again.
+    public func rewindLogs(throughStep step: Int) throws {
+        try MetricsLog.rewind(path: metricsPath, throughStep: step)
+        try TensorBoardWriter.rewind(directory: tensorboardPath, throughStep: step)
+    }
+
     /// Checks that this is a run directory: it has a config.yaml.
     public func requireExisting() throws {
         var isDirectory: ObjCBool = false

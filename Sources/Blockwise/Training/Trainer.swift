@@ -65,7 +65,7 @@ public final class Trainer {
             log("\(run.path) has no checkpoint yet: starting it again from step 0")
         }
         // Records logged after the checkpoint are logged again as training repeats them.
-        if launch.isLeader { try MetricsLog.rewind(path: run.metricsPath, throughStep: trainer.state.globalStep) }
+        if launch.isLeader { try run.rewindLogs(throughStep: trainer.state.globalStep) }
         return trainer
     }
 

@@ -138,6 +138,30 @@ import Torch
         #expect(steps.map(\.step) == [1, 2, 3, 4, 5, 6])
     }
 
+    /// Each (step, loss of block 1) of a run's event files, read in TensorBoard's order (by name).
+    func eventLosses(_ run: RunDirectory) throws -> [(step: Int64, loss: Float)] {
+        try FileManager.default.contentsOfDirectory(atPath: run.tensorboardPath).sorted().flatMap { name in
+            try EventFileReader.read(run.tensorboardPath + "/" + name).compactMap { event in
+                event.scalars["loss/block_1"].map { (event.step, $0) }
+            }
+        }
+    }
+
+    @Test func aResumedRunsEventFilesHoldEachStepOnceWithTheStraightRunsValues() throws {
+        let (straight, stopped) = try straightAndStopped()
+        defer {
+            try? FileManager.default.removeItem(atPath: straight.path)
+            try? FileManager.default.removeItem(atPath: stopped.path)
+        }
+        // Resumed from step 3, the run logs step 4 again, as after a kill -9 past a checkpoint.
+        try FileManager.default.removeItem(atPath: stopped.checkpointsPath + "/last.safetensors")
+        try FileManager.default.removeItem(atPath: step(stopped, 4))
+        _ = try resumeToTheEnd(stopped)
+        let resumed = try eventLosses(stopped), expected = try eventLosses(straight)
+        #expect(resumed.map(\.step) == [1, 2, 3, 4, 5, 6])
+        #expect(resumed.map(\.step) == expected.map(\.step) && resumed.map(\.loss) == expected.map(\.loss))
+    }
+
     @Test func aRunWhoseCheckpointsAllFailToReadIsNotRestartedFromStepZero() throws {
         let (straight, stopped) = try straightAndStopped()
         defer {
