@@ -97,6 +97,30 @@ import Torch
         #expect(!steps.isEmpty && steps == Array(1...steps.count))
     }
 
+    /// The steps of a run's metrics.jsonl, which a process may be writing: a torn line is left out.
+    func loggedSteps(_ run: String) -> [Int] {
+        let lines = (try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8))?.split(separator: "\n") ?? []
+        return lines.compactMap { try? JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }.map(\.step)
+    }
+
+    @Test func theResumingLineReachesARedirectedOutputBeforeTheNextStepSoAKillKeepsIt() throws {
+        let folder = TemporaryFolder()
+        let config = try writeTinyConfig(in: folder, ["training.epochs=100", "checkpoint.every_steps=1"])
+        let run = folder.path + "/run"
+        let first = try BlockwiseProcess(["pretrain", config, "--out", run], folder: folder)
+        waitForALoggedStep(run, of: first)
+        kill(first.process.processIdentifier, SIGINT)
+        #expect(first.wait() == 130, "\(first.output)")
+        let stoppedAt = try #require(loggedSteps(run).max())
+        // Output goes to a file, as under nohup or a batch scheduler.
+        let resumed = try BlockwiseProcess(["pretrain", "--resume", run], folder: folder)
+        let deadline = Date().addingTimeInterval(60)
+        while resumed.process.isRunning, Date() < deadline, !loggedSteps(run).contains(where: { $0 > stoppedAt }) { usleep(20_000) }
+        kill(resumed.process.processIdentifier, SIGKILL)
+        #expect(resumed.wait() == SIGKILL)
+        #expect(resumed.output.contains("resuming \(run) at step \(stoppedAt) from "), "\(resumed.output)")
+    }
+
     // MARK: Resuming from what a crash leaves
 
     @Test func aRunWithoutLastResumesFromTheNewestStepFileToTheSameWeights() throws {
