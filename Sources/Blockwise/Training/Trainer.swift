@@ -205,11 +205,13 @@ public final class Trainer {
         let means = zip(state.lossSums, state.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
         let probe = zip(state.probeCorrect, state.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
         try record(.epoch(phase: state.phase, epoch: state.position.epoch, step: state.globalStep,
-                          owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe))
+                          owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe,
+                          skippedImages: setup.dataset.skippedImageCount))
         let summary = means.enumerated().compactMap { k, m in m.map { lossLabel(k) + String(format: " %.4f", $0) } }
         log("epoch \(state.position.epoch)/\(epochs)\(plan.phases.count > 1 ? " (block \(state.phase + 1))" : ""): loss "
             + summary.joined(separator: "  ")
             + (setup.probe == nil ? "" : "  online probe " + probe.compactMap { $0.map { String(format: "%.3f", $0) } }.joined(separator: " ")))
+        if let skipped = setup.dataset.skippedImageCount, skipped > 0 { log("skipped \(skipped) unreadable image(s) of \(setup.dataset.name) so far") }
         resetEpochSums()
         try saveBackbone()
         let every = config.checkpoint.everyEpochs

@@ -20,7 +20,8 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
     public let side: Int
     public let skipUnreadable: Bool
     public let statistics: ChannelStatistics
-    private let skipped = Atomic<Int>(0)
+    /// The indices of the images found unreadable and skipped.
+    private let skipped = Mutex<Set<Int>>([])
 
     /// The file extensions read (lower case), as torchvision's `IMG_EXTENSIONS` for these formats.
     public static let extensions: Set<String> = ["jpg", "jpeg", "png"]
@@ -74,8 +75,9 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
     public var count: Int { files.count }
     public var imageShape: [Int] { [3, side, side] }
     public var classCount: Int { classNames.count }
-    /// Images found unreadable and replaced so far.
-    public var skippedCount: Int { skipped.load(ordering: .relaxed) }
+    /// Images found unreadable and replaced so far, each counted once however often it was met.
+    public var skippedCount: Int { skipped.withLock { $0.count } }
+    public var skippedImageCount: Int? { skipUnreadable ? skippedCount : nil }
 
     /// One image as uint8 [3, side, side].
     public func image(at index: Int) throws -> Tensor {
@@ -110,7 +112,7 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
                 return (try image(at: candidate), files[candidate].label)
             } catch let error as DataError {
                 guard skipUnreadable else { throw error }
-                skipped.add(1, ordering: .relaxed)
+                skipped.withLock { _ = $0.insert(candidate) }
                 candidate = (candidate + 1) % files.count
                 if candidate == index { throw DataError(root, "no readable image in the whole folder") }
             }

@@ -51,7 +51,8 @@ public final class TensorBoardWriter: @unchecked Sendable {
     }
 
     /// The scalars of a metrics record: step records give `loss/E`, `lr`, `images_per_second`
-    /// and `peak_memory_mb`; epoch records give `epoch_loss/E` and `online_probe_top1/E`, where
+    /// and `peak_memory_mb`; epoch records give `epoch_loss/E`, `online_probe_top1/E` and
+    /// `skipped_images` (with `skip-unreadable`), where
     /// E is `block_K` or `network` (the record's `entryName`). Null entries (a block without a
     /// loss) are left out.
     public static func scalars(of record: MetricsRecord) -> [(tag: String, value: Double)] {
@@ -69,6 +70,7 @@ public final class TensorBoardWriter: @unchecked Sendable {
                 + single("images_per_second", record.imagesPerSecond) + single("peak_memory_mb", record.peakMemoryMB)
         case .epoch:
             return perEntry("epoch_loss", record.loss) + perEntry("online_probe_top1", record.onlineProbeTop1)
+                + single("skipped_images", record.skippedImages.map(Double.init))
         }
     }
 
