@@ -121,6 +121,17 @@ import Torch
         #expect(resumed.output.contains("resuming \(run) at step \(stoppedAt) from "), "\(resumed.output)")
     }
 
+    /// `probe` and `analyze` take no lock, so that a run can be evaluated while it trains: each
+    /// writes only its own file, atomically (`RunLock`).
+    @Test func aProbeRunsBesideTheRunsWriterAndWritesItsFileWhole() throws {
+        let fixture = try RunFixture()
+        let writer = try fixture.run.lock()
+        try withExtendedLifetime(writer) {
+            let report = try Probe(method: .knn, blocks: [1]).run(try RunEvaluation(run: fixture.run))
+            #expect(try readJSON(ProbeReport.self, from: fixture.run.probePath).blocks.map(\.top1) == report.blocks.map(\.top1))
+        }
+    }
+
     // MARK: Resuming from what a crash leaves
 
     @Test func aRunWithoutLastResumesFromTheNewestStepFileToTheSameWeights() throws {
