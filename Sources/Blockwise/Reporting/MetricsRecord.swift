@@ -45,6 +45,10 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
     public var peakMemoryMB: Double?
     /// Epoch records only: the online linear probe's training accuracy per entry, nil without labels seen.
     public var onlineProbeTop1: [Double?]?
+    /// Epoch records of a dataset read with `skip-unreadable` only: the images it found
+    /// unreadable and skipped so far, each counted once, since the process started (a resumed
+    /// run counts again from its resumption).
+    public var skippedImages: Int?
 
     /// A step record.
     public static func step(phase: Int, epoch: Int, step: Int, owner: Owner, loss: [Double?], lr: Double,
@@ -55,13 +59,14 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
 
     /// An epoch record.
     public static func epoch(phase: Int, epoch: Int, step: Int, owner: Owner, loss: [Double?],
-                             onlineProbeTop1: [Double?]) -> MetricsRecord {
+                             onlineProbeTop1: [Double?], skippedImages: Int? = nil) -> MetricsRecord {
         MetricsRecord(kind: .epoch, phase: phase, epoch: epoch, step: step, owner: owner, loss: loss,
-                      onlineProbeTop1: onlineProbeTop1)
+                      onlineProbeTop1: onlineProbeTop1, skippedImages: skippedImages)
     }
 
     private init(kind: Kind, phase: Int, epoch: Int, step: Int, owner: Owner, loss: [Double?], lr: Double? = nil,
-                 imagesPerSecond: Double? = nil, peakMemoryMB: Double? = nil, onlineProbeTop1: [Double?]? = nil) {
+                 imagesPerSecond: Double? = nil, peakMemoryMB: Double? = nil, onlineProbeTop1: [Double?]? = nil,
+                 skippedImages: Int? = nil) {
         self.kind = kind
         self.phase = phase
         self.epoch = epoch
@@ -72,6 +77,7 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
         self.imagesPerSecond = imagesPerSecond
         self.peakMemoryMB = peakMemoryMB
         self.onlineProbeTop1 = onlineProbeTop1
+        self.skippedImages = skippedImages
     }
 
     enum CodingKeys: String, CodingKey {
@@ -79,6 +85,7 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
         case imagesPerSecond = "images_per_second"
         case peakMemoryMB = "peak_memory_mb"
         case onlineProbeTop1 = "online_probe_top1"
+        case skippedImages = "skipped_images"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,6 +101,7 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
         imagesPerSecond = try container.decodeIfPresent(Double.self, forKey: .imagesPerSecond)
         peakMemoryMB = try container.decodeIfPresent(Double.self, forKey: .peakMemoryMB)
         onlineProbeTop1 = try container.decodeIfPresent([Double?].self, forKey: .onlineProbeTop1)
+        skippedImages = try container.decodeIfPresent(Int.self, forKey: .skippedImages)
     }
 
     /// The name of entry `index` (from 0) in `loss` and `onlineProbeTop1`: "network", or

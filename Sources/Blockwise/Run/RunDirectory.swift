@@ -66,6 +66,13 @@ public struct RunDirectory: Sendable {
         return removed
     }
 
+    /// Drops what metrics.jsonl and the TensorBoard event files hold of the steps after `step`:
+    /// a run resumed from the checkpoint of `step` logs those steps again.
+    public func rewindLogs(throughStep step: Int) throws {
+        try MetricsLog.rewind(path: metricsPath, throughStep: step)
+        try TensorBoardWriter.rewind(directory: tensorboardPath, throughStep: step)
+    }
+
     /// Checks that this is a run directory: it has a config.yaml.
     public func requireExisting() throws {
         var isDirectory: ObjCBool = false
@@ -84,6 +91,8 @@ public struct RunDirectory: Sendable {
     }
 
     /// The trained backbone: the architecture of config.yaml with the weights of backbone.safetensors.
+    /// Weights that are not all finite are refused, naming the file and the first such tensor:
+    /// every feature would be NaN, and a probe would score chance without a word.
     public func loadBackbone() throws -> ResNet {
         let config = try self.config()
         guard FileManager.default.fileExists(atPath: backbonePath) else {
@@ -91,6 +100,11 @@ public struct RunDirectory: Sendable {
         }
         let backbone = ResNet(config.model)
         try backbone.load(safetensors: backbonePath)
+        let nonFinite = backbone.orderedStateDict().first { $0.tensor.dtype.isFloatingPoint && $0.tensor.isFinite().all().item() == 0 }
+        if let nonFinite {
+            throw RunError("\(backbonePath): \(nonFinite.name) holds NaN or infinite values; the weights are unusable "
+                + "(a diverged run, or a damaged file)")
+        }
         return backbone
     }
 }

@@ -65,24 +65,34 @@ public enum Checkpoint {
         FileManager.default.fileExists(atPath: lastPath(run)) ? try read(lastPath(run)) : nil
     }
 
-    /// The checkpoint a run resumes from: `last.safetensors`, or, when that is missing or does
-    /// not read whole (a crash, a full disk, a file copied in part), the newest step file that
-    /// does. Each file passed over is logged with why. Nil when the run has no checkpoint file;
-    /// an error when it has some and none reads, rather than a silent restart from step 0.
-    public static func readNewest(run: RunDirectory, log: (String) -> Void) throws -> Contents? {
+    /// The checkpoint a run resumes from: `last.safetensors`, or, when that is missing, does
+    /// not read whole (a crash, a full disk, a file copied in part) or holds what no run of
+    /// `setup` writes (`validate`: a damaged or edited file), the newest step file that reads and
+    /// fits. Each file passed over is logged with why. Nil when the run has no checkpoint file;
+    /// an error when it has some and none serves, rather than a silent restart from step 0.
+    public static func readNewest(run: RunDirectory, for setup: TrainingSetup, log: (String) -> Void) throws -> Contents? {
         let steps = try stepFiles(run.checkpointsPath).reversed().map { run.checkpointsPath + "/" + $0 }
         let hasLast = FileManager.default.fileExists(atPath: lastPath(run))
         guard hasLast || !steps.isEmpty else { return nil }
         var problems = hasLast ? [] : ["\(lastPath(run)) is missing"]
         // `last` is a hard link to the newest step file: when one is damaged, so is the other.
         for path in (hasLast ? [lastPath(run)] : []) + steps {
+            let contents: Contents
             do {
-                let contents = try read(path)
-                for problem in problems { log(problem + ": passed over") }
-                return contents
+                contents = try read(path)
             } catch {
                 problems.append("\(path) does not read: \(error)")
+                continue
             }
+            do {
+                try validate(contents, for: setup)
+            } catch {
+                // The refusal names the file already.
+                problems.append("\(error)")
+                continue
+            }
+            for problem in problems { log(problem + ": passed over") }
+            return contents
         }
         throw RunError("\(run.path) has no readable checkpoint:\n  " + problems.joined(separator: "\n  ")
             + "\nto start the run again from step 0, remove \(run.checkpointsPath)")
@@ -129,9 +139,7 @@ public enum Checkpoint {
     /// Puts a checkpoint's weights, optimizer states and noise stream into a set-up built from
     /// the run's configuration, and returns where training stood.
     public static func restore(_ contents: Contents, into setup: TrainingSetup) throws -> TrainingState {
-        try check(contents.state, plan: setup.plan, blocks: setup.network.partition.count, path: contents.path)
-        try checkDTypes(contents.tensors, of: setup.network, prefix: "model.", path: contents.path)
-        if let probe = setup.probe { try checkDTypes(contents.tensors, of: probe, prefix: "probe.", path: contents.path) }
+        try validate(contents, for: setup)
         do {
             _ = try setup.network.load(stateDict: owned(contents.tensors, prefix: "model."))
             try setup.optimizer.load(stateDict: contents.optimizer)
@@ -148,6 +156,14 @@ public enum Checkpoint {
             throw RunError("\(contents.path) does not fit this run: \(error)")
         }
         return contents.state
+    }
+
+    /// Refuses a checkpoint that reads whole but that no run of `setup` writes: a state out of
+    /// range, a tensor of another dtype. The error names the file.
+    private static func validate(_ contents: Contents, for setup: TrainingSetup) throws {
+        try check(contents.state, plan: setup.plan, blocks: setup.network.partition.count, path: contents.path)
+        try checkDTypes(contents.tensors, of: setup.network, prefix: "model.", path: contents.path)
+        if let probe = setup.probe { try checkDTypes(contents.tensors, of: probe, prefix: "probe.", path: contents.path) }
     }
 
     /// Refuses a state no run of this plan reaches (a damaged or edited file), which would

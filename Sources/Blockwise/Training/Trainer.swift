@@ -60,7 +60,7 @@ public final class Trainer {
         if launch.isLeader {
             for path in try run.removeTemporaries() { log("removed \(path), left by an interrupted write") }
         }
-        if let checkpoint = try Checkpoint.readNewest(run: run, log: log) {
+        if let checkpoint = try Checkpoint.readNewest(run: run, for: trainer.setup, log: log) {
             trainer.state = try Checkpoint.restore(checkpoint, into: trainer.setup)
             if let placement = trainer.setup.placement { trainer.state = trainer.state.share(of: placement) }
             if launch.isLeader { try Checkpoint.setAside(after: trainer.state.globalStep, run: run, log: log) }
@@ -72,7 +72,7 @@ public final class Trainer {
             log("\(run.path) has no checkpoint yet: starting it again from step 0")
         }
         // Records logged after the checkpoint are logged again as training repeats them.
-        if launch.isLeader { try MetricsLog.rewind(path: run.metricsPath, throughStep: trainer.state.globalStep) }
+        if launch.isLeader { try run.rewindLogs(throughStep: trainer.state.globalStep) }
         return trainer
     }
 
@@ -217,11 +217,13 @@ public final class Trainer {
         let means = zip(sums.lossSums, sums.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
         let probe = zip(sums.probeCorrect, sums.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
         try record(.epoch(phase: state.phase, epoch: state.position.epoch, step: state.globalStep,
-                          owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe))
+                          owner: MetricsRecord.Owner(plan.mode), loss: means, onlineProbeTop1: probe,
+                          skippedImages: setup.dataset.skippedImageCount))
         let summary = means.enumerated().compactMap { k, m in m.map { lossLabel(k) + String(format: " %.4f", $0) } }
         log("epoch \(state.position.epoch)/\(epochs)\(plan.phases.count > 1 ? " (block \(state.phase + 1))" : ""): loss "
             + summary.joined(separator: "  ")
             + (setup.probe == nil ? "" : "  online probe " + probe.compactMap { $0.map { String(format: "%.3f", $0) } }.joined(separator: " ")))
+        if let skipped = setup.dataset.skippedImageCount, skipped > 0 { log("skipped \(skipped) unreadable image(s) of \(setup.dataset.name) so far") }
         resetEpochSums()
         try saveBackbone()
         let every = config.checkpoint.everyEpochs

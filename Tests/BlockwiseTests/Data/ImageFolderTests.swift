@@ -137,6 +137,47 @@ import Torch
         #expect(error == DataError(path, "JPEG header claims 65000×65000 pixels, more than the 268435456 (2^28) an image may have"))
     }
 
+    /// Makes `name` under `folder`, a name given as bytes (Latin-1's "café" is not UTF-8): a
+    /// folder, or a file of `contents`.
+    func make(_ name: [UInt8], in folder: String, contents: [UInt8]? = nil) throws {
+        let path = (Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }
+        if let contents {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            try #require(descriptor >= 0)
+            try #require(write(descriptor, contents, contents.count) == contents.count)
+            close(descriptor)
+        } else {
+            try #require(mkdir(path, 0o755) == 0)
+        }
+    }
+
+    static let latin1Cafe: [UInt8] = [0x63, 0x61, 0x66, 0xE9]
+
+    @Test func aClassFolderWhoseNameIsNotUTF8IsRefusedNamingIt() throws {
+        let folder = folder()
+        try make(Self.latin1Cafe, in: folder.path + "/train")
+        try make(Self.latin1Cafe + Array("/d.png".utf8), in: folder.path + "/train", contents: Fixtures.bytes("data", "grey.png"))
+        let error = #expect(throws: DataError.self) { try ImageFolder(root: folder.path + "/train", side: 16) }
+        #expect(error?.path == folder.path + "/train")
+        #expect(error?.problem.hasPrefix("holds class folder \"caf\\xE9\", whose name is not UTF-8: rename it") == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func anImageWhoseNameIsNotUTF8IsRefusedNamingIt() throws {
+        let folder = folder()
+        try make(Self.latin1Cafe + Array(".PNG".utf8), in: folder.path + "/train/dog", contents: Fixtures.bytes("data", "grey.png"))
+        let error = #expect(throws: DataError.self) { try ImageFolder(root: folder.path + "/train", side: 16) }
+        #expect(error?.path == folder.path + "/train/dog")
+        #expect(error?.problem.hasPrefix("holds image \"caf\\xE9.PNG\", whose name is not UTF-8") == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func aFileWhoseNameIsNotUTF8AndNotAnImageIsLeftOutAsOtherFilesAre() throws {
+        let folder = folder()
+        try make(Self.latin1Cafe + Array(".txt".utf8), in: folder.path + "/train/dog", contents: Array("notes".utf8))
+        #expect(try ImageFolder(root: folder.path + "/train", side: 16).count == 3)
+    }
+
     @Test func anImageClaimingTooManyPixelsIsSkippedAndCountedWhenAsked() throws {
         let folder = folder()
         folder.write("train/cat/b.png", pngClaiming(width: 100_000, height: 100_000))

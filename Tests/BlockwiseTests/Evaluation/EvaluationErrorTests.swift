@@ -33,6 +33,16 @@ import Torch
         #expect(text.contains(fixture.run.backbonePath) && text.contains("size mismatch for conv1.weight"))
     }
 
+    @Test func aBackboneWithNaNWeightsIsRefusedNamingTheFileAndTheTensor() throws {
+        let fixture = try RunFixture()
+        let file = try SafeTensors.read(contentsOf: fixture.run.backbonePath)
+        file["layer3.1.bn2.running_var"]!.narrow(dim: 0, start: 2, length: 1).fill_(.double(.nan))
+        try SafeTensors.write(file.orderedTensors, metadata: nil, to: fixture.run.backbonePath)
+        let expected = "\(fixture.run.backbonePath): layer3.1.bn2.running_var holds NaN or infinite values"
+        #expect(message { _ = try RunEvaluation(run: fixture.run) }.hasPrefix(expected))
+        #expect(message { try BackboneExport.write(run: fixture.run, to: fixture.folder.path + "/x.safetensors") }.hasPrefix(expected))
+    }
+
     @Test func aBlockOutOfRangeIsNamed() throws {
         let fixture = try RunFixture()
         let evaluation = try RunEvaluation(run: fixture.run)

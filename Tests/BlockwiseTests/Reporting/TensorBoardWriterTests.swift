@@ -133,6 +133,38 @@ enum EventFileReader {
         #expect(throws: EventFileReader.Corrupt.self) { try EventFileReader.read(writer.path) }
     }
 
+    @Test func aSecondWriterInTheSameSecondStartsAFileSortedAfterTheFirstAndLeavesItWhole() throws {
+        let folder = TemporaryFolder()
+        let first = try TensorBoardWriter(directory: folder.path, wallTime: 1_700_000_000, host: "h")
+        first.add([("x", 1)], step: 1)
+        let second = try TensorBoardWriter(directory: folder.path, wallTime: 1_700_000_000, host: "h")
+        second.add([("x", 2)], step: 2)
+        #expect(second.path == first.path + ".1")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map { folder.path + "/" + $0 }
+            == [first.path, second.path])
+        #expect(try EventFileReader.read(first.path).map(\.step) == [0, 1])
+        #expect(try EventFileReader.read(second.path).map(\.step) == [0, 2])
+    }
+
+    @Test func rewindingKeepsEachFilesEventsThroughTheStepAndDropsATornEnd() throws {
+        let folder = TemporaryFolder()
+        let old = try TensorBoardWriter(directory: folder.path, wallTime: 1_700_000_000, host: "h")
+        for step in 1...5 { old.add([("loss", Double(step))], step: step, wallTime: 1_700_000_000 + Double(step)) }
+        let later = try TensorBoardWriter(directory: folder.path, wallTime: 1_700_000_100, host: "h")
+        for step in 2...3 { later.add([("loss", Double(step))], step: step) }
+        // A crash in the middle of a record.
+        let torn = try #require(FileHandle(forWritingAtPath: later.path))
+        try torn.seekToEnd()
+        try torn.write(contentsOf: Data([0x20, 0, 0, 0, 0, 0, 0, 0, 0xAB]))
+        try torn.close()
+        try TensorBoardWriter.rewind(directory: folder.path, throughStep: 2)
+        let kept = try EventFileReader.read(old.path)
+        #expect(kept.map(\.step) == [0, 1, 2])
+        #expect(kept[0].fileVersion == "brain.Event:2")
+        #expect(kept[2] == EventFileReader.Event(wallTime: 1_700_000_002, step: 2, scalars: ["loss": 2]))
+        #expect(try EventFileReader.read(later.path).map(\.step) == [0, 2])
+    }
+
     static func scalars(_ record: MetricsRecord) -> [String: Double] {
         Dictionary(uniqueKeysWithValues: TensorBoardWriter.scalars(of: record).map { ($0.tag, $0.value) })
     }

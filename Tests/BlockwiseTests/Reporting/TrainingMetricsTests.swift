@@ -16,6 +16,33 @@ import Testing
                 HTMLReport(runs: [try RunReportData(run: run)]).html())
     }
 
+    @Test func aRunSkippingUnreadableImagesReportsHowManyInItsLogMetricsAndEvents() throws {
+        // 16 images, one of them broken, in batches of 8: every epoch meets each image once.
+        let folder = TemporaryFolder()
+        for k in 0..<8 { folder.write("train/a/\(k).png", Fixtures.bytes("data", "gradient.png")) }
+        for k in 0..<7 { folder.write("train/b/\(k).png", Fixtures.bytes("data", "grey.png")) }
+        folder.write("train/b/broken.jpg", [0xFF, 0xD8, 0xFF, 0x00])
+        let run = temporaryRun("skipping")
+        defer { try? FileManager.default.removeItem(atPath: run.path) }
+        let spec = "folder:\(folder.path)/train"
+        var log: [String] = []
+        _ = try Trainer(config: try tinyConfig(["data.dataset=\(spec)?size=16&skip-unreadable=true", "data.batch_size=8"]),
+                        run: run, log: { log.append($0) }).train()
+        let records = try MetricsLog.read(path: run.metricsPath)
+        #expect(records.filter { $0.kind == .epoch }.map(\.skippedImages) == [1, 1])
+        #expect(records.filter { $0.kind == .step }.allSatisfy { $0.skippedImages == nil })
+        #expect(log.filter { $0 == "skipped 1 unreadable image(s) of \(spec) so far" }.count == 2, "\(log)")
+        let events = try FileManager.default.contentsOfDirectory(atPath: run.tensorboardPath)
+            .flatMap { try EventFileReader.read(run.tensorboardPath + "/" + $0) }
+        #expect(events.compactMap { $0.scalars["skipped_images"] } == [1, 1])
+    }
+
+    @Test func aRunReadingEveryImageWritesNoSkippedCount() throws {
+        let (records, tags, _) = try train("simultaneous")
+        #expect(records.allSatisfy { $0.skippedImages == nil })
+        #expect(!tags.contains("skipped_images"))
+    }
+
     @Test func anEndToEndRunLabelsItsLossAsTheNetworks() throws {
         let (records, tags, html) = try train("end-to-end")
         #expect(!records.isEmpty)

@@ -97,6 +97,41 @@ import Torch
         #expect(!steps.isEmpty && steps == Array(1...steps.count))
     }
 
+    /// The steps of a run's metrics.jsonl, which a process may be writing: a torn line is left out.
+    func loggedSteps(_ run: String) -> [Int] {
+        let lines = (try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8))?.split(separator: "\n") ?? []
+        return lines.compactMap { try? JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }.map(\.step)
+    }
+
+    @Test func theResumingLineReachesARedirectedOutputBeforeTheNextStepSoAKillKeepsIt() throws {
+        let folder = TemporaryFolder()
+        let config = try writeTinyConfig(in: folder, ["training.epochs=100", "checkpoint.every_steps=1"])
+        let run = folder.path + "/run"
+        let first = try BlockwiseProcess(["pretrain", config, "--out", run], folder: folder)
+        waitForALoggedStep(run, of: first)
+        kill(first.process.processIdentifier, SIGINT)
+        #expect(first.wait() == 130, "\(first.output)")
+        let stoppedAt = try #require(loggedSteps(run).max())
+        // Output goes to a file, as under nohup or a batch scheduler.
+        let resumed = try BlockwiseProcess(["pretrain", "--resume", run], folder: folder)
+        let deadline = Date().addingTimeInterval(60)
+        while resumed.process.isRunning, Date() < deadline, !loggedSteps(run).contains(where: { $0 > stoppedAt }) { usleep(20_000) }
+        kill(resumed.process.processIdentifier, SIGKILL)
+        #expect(resumed.wait() == SIGKILL)
+        #expect(resumed.output.contains("resuming \(run) at step \(stoppedAt) from "), "\(resumed.output)")
+    }
+
+    /// `probe` and `analyze` take no lock, so that a run can be evaluated while it trains: each
+    /// writes only its own file, atomically (`RunLock`).
+    @Test func aProbeRunsBesideTheRunsWriterAndWritesItsFileWhole() throws {
+        let fixture = try RunFixture()
+        let writer = try fixture.run.lock()
+        try withExtendedLifetime(writer) {
+            let report = try Probe(method: .knn, blocks: [1]).run(try RunEvaluation(run: fixture.run))
+            #expect(try readJSON(ProbeReport.self, from: fixture.run.probePath).blocks.map(\.top1) == report.blocks.map(\.top1))
+        }
+    }
+
     // MARK: Resuming from what a crash leaves
 
     @Test func aRunWithoutLastResumesFromTheNewestStepFileToTheSameWeights() throws {
@@ -136,6 +171,30 @@ import Torch
             == ["step-00000004.safetensors", "step-00000005.safetensors", "step-00000006.safetensors", "last.safetensors"])
         let steps = try MetricsLog.read(path: stopped.metricsPath).filter { $0.kind == .step }
         #expect(steps.map(\.step) == [1, 2, 3, 4, 5, 6])
+    }
+
+    /// Each (step, loss of block 1) of a run's event files, read in TensorBoard's order (by name).
+    func eventLosses(_ run: RunDirectory) throws -> [(step: Int64, loss: Float)] {
+        try FileManager.default.contentsOfDirectory(atPath: run.tensorboardPath).sorted().flatMap { name in
+            try EventFileReader.read(run.tensorboardPath + "/" + name).compactMap { event in
+                event.scalars["loss/block_1"].map { (event.step, $0) }
+            }
+        }
+    }
+
+    @Test func aResumedRunsEventFilesHoldEachStepOnceWithTheStraightRunsValues() throws {
+        let (straight, stopped) = try straightAndStopped()
+        defer {
+            try? FileManager.default.removeItem(atPath: straight.path)
+            try? FileManager.default.removeItem(atPath: stopped.path)
+        }
+        // Resumed from step 3, the run logs step 4 again, as after a kill -9 past a checkpoint.
+        try FileManager.default.removeItem(atPath: stopped.checkpointsPath + "/last.safetensors")
+        try FileManager.default.removeItem(atPath: step(stopped, 4))
+        _ = try resumeToTheEnd(stopped)
+        let resumed = try eventLosses(stopped), expected = try eventLosses(straight)
+        #expect(resumed.map(\.step) == [1, 2, 3, 4, 5, 6])
+        #expect(resumed.map(\.step) == expected.map(\.step) && resumed.map(\.loss) == expected.map(\.loss))
     }
 
     @Test func aRunWhoseCheckpointsAllFailToReadIsNotRestartedFromStepZero() throws {

@@ -23,6 +23,11 @@ public struct ConcatenatedDataset: ImageDataset {
         self.statistics = first.statistics
     }
 
+    public var skippedImageCount: Int? {
+        let counts = parts.compactMap(\.skippedImageCount)
+        return counts.isEmpty ? nil : counts.reduce(0, +)
+    }
+
     public func batch(_ indices: [Int]) throws -> LabelledBatch {
         try validate(indices)
         // Gather each part's indices, then put the rows back in the requested order.

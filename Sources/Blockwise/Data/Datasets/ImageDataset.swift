@@ -16,6 +16,9 @@ public protocol ImageDataset: Sendable {
     var statistics: ChannelStatistics { get }
     /// The images and labels at `indices`, in that order.
     func batch(_ indices: [Int]) throws -> LabelledBatch
+    /// How many of its images were found unreadable and skipped so far (an image folder read
+    /// with `skip-unreadable`); nil for a dataset that never skips one.
+    var skippedImageCount: Int? { get }
 }
 
 /// Images (uint8 [B, C, H, W]) with their labels (int64 [B]).
@@ -66,6 +69,8 @@ public enum DatasetSplit: String, Sendable, CaseIterable {
 }
 
 extension ImageDataset {
+    public var skippedImageCount: Int? { nil }
+
     /// Checks indices before gathering, so a bad index is a clear error, not a libtorch one.
     func validate(_ indices: [Int]) throws {
         if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {

@@ -6,10 +6,11 @@ import Torch
 /// Images in class subfolders (ImageNet's layout, torchvision's `ImageFolder`): `root/<class>/<image>`
 /// with JPEG or PNG files. Classes are the subfolder names in sorted order. Images are decoded
 /// when a batch asks for them (in parallel), resized so the shorter side is `side`, and
-/// centre-cropped to `side`×`side`.
+/// centre-cropped to `side`×`side`. A class folder or an image whose name is not UTF-8 is an
+/// error naming it, never left out.
 ///
 /// With `skipUnreadable`, an image that cannot be decoded is replaced by the next readable one
-/// and counted in `skippedCount`; otherwise it is an error naming the file.
+/// and counted once in `skippedCount`; otherwise it is an error naming the file.
 public final class ImageFolder: ImageDataset, @unchecked Sendable {
     public let name: String
     public let root: String
@@ -19,7 +20,8 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
     public let side: Int
     public let skipUnreadable: Bool
     public let statistics: ChannelStatistics
-    private let skipped = Atomic<Int>(0)
+    /// The indices of the images found unreadable and skipped.
+    private let skipped = Mutex<Set<Int>>([])
 
     /// The file extensions read (lower case), as torchvision's `IMG_EXTENSIONS` for these formats.
     public static let extensions: Set<String> = ["jpg", "jpeg", "png"]
@@ -28,8 +30,11 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
                 name: String? = nil) throws {
         try requireFolder(root)
         let manager = FileManager.default
-        let entries = try manager.contentsOfDirectory(atPath: root).sorted()
-        let classes = entries.filter { entry in
+        let entries = try FolderListing(root)
+        if let name = entries.undecodable.first(where: entries.isFolder) {
+            throw Self.notUTF8(root, "class folder", name)
+        }
+        let classes = entries.names.filter { entry in
             var isDirectory: ObjCBool = false
             return manager.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory) && isDirectory.boolValue
         }
@@ -37,8 +42,11 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
         var files: [(String, Int)] = []
         for (label, name) in classes.enumerated() {
             let folder = root + "/" + name
-            let images = try manager.contentsOfDirectory(atPath: folder).sorted()
-                .filter { ImageFolder.extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            let entries = try FolderListing(folder)
+            if let name = entries.undecodable.first(where: { Self.isImage(String(decoding: $0, as: UTF8.self)) }) {
+                throw Self.notUTF8(folder, "image", name)
+            }
+            let images = entries.names.filter(Self.isImage)
             guard !images.isEmpty else {
                 throw DataError(folder, "class folder holds no .jpg, .jpeg or .png images")
             }
@@ -53,11 +61,23 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
         self.statistics = statistics
     }
 
+    /// Whether a file name has one of the `extensions` read.
+    static func isImage(_ name: String) -> Bool {
+        extensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
+    /// A name this dataset cannot hold: paths are Swift strings, which are UTF-8.
+    private static func notUTF8(_ folder: String, _ what: String, _ name: [UInt8]) -> DataError {
+        DataError(folder, "holds \(what) \"\(FolderListing.shown(name))\", whose name is not UTF-8: rename it in UTF-8 "
+            + "(for names in Latin-1: convmv -f latin1 -t utf8 -r --notest \(folder))")
+    }
+
     public var count: Int { files.count }
     public var imageShape: [Int] { [3, side, side] }
     public var classCount: Int { classNames.count }
-    /// Images found unreadable and replaced so far.
-    public var skippedCount: Int { skipped.load(ordering: .relaxed) }
+    /// Images found unreadable and replaced so far, each counted once however often it was met.
+    public var skippedCount: Int { skipped.withLock { $0.count } }
+    public var skippedImageCount: Int? { skipUnreadable ? skippedCount : nil }
 
     /// One image as uint8 [3, side, side].
     public func image(at index: Int) throws -> Tensor {
@@ -92,7 +112,7 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
                 return (try image(at: candidate), files[candidate].label)
             } catch let error as DataError {
                 guard skipUnreadable else { throw error }
-                skipped.add(1, ordering: .relaxed)
+                skipped.withLock { _ = $0.insert(candidate) }
                 candidate = (candidate + 1) % files.count
                 if candidate == index { throw DataError(root, "no readable image in the whole folder") }
             }

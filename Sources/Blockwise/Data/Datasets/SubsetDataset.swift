@@ -21,6 +21,7 @@ public struct SubsetDataset: ImageDataset {
     public var imageShape: [Int] { base.imageShape }
     public var classCount: Int { base.classCount }
     public var statistics: ChannelStatistics { base.statistics }
+    public var skippedImageCount: Int? { base.skippedImageCount }
 
     public func batch(_ batchIndices: [Int]) throws -> LabelledBatch {
         try validate(batchIndices)

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Scalars in a TensorBoard event file, RUN/tensorboard/events.out.tfevents.<seconds>.<host>,
-/// that `tensorboard --logdir RUN/tensorboard` reads. The file is a TFRecord stream: each
-/// record is its length (uint64), the masked CRC-32C of the length, an `Event` protobuf and
-/// the masked CRC-32C of the event, all little-endian. Records are flushed as written.
+/// Scalars in a TensorBoard event file, RUN/tensorboard/events.out.tfevents.<seconds>.<host>
+/// (with `.N` added when that file exists), that `tensorboard --logdir RUN/tensorboard` reads.
+/// The file is a TFRecord stream (`TFRecord`): each record is its length (uint64), the masked
+/// CRC-32C of the length, an `Event` protobuf and the masked CRC-32C of the event, all
+/// little-endian. Records are flushed as written.
 public final class TensorBoardWriter: @unchecked Sendable {
     public let path: String
     private let handle: FileHandle
@@ -16,12 +17,25 @@ public final class TensorBoardWriter: @unchecked Sendable {
         } catch {
             throw RunError("cannot create \(directory): \(error.localizedDescription)")
         }
-        path = directory + "/events.out.tfevents.\(Int(wallTime)).\(host)"
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else { throw RunError("cannot create \(path)") }
-        self.handle = handle
+        // A run resumed within the second it stopped must not truncate the file it stopped in:
+        // the suffix sorts after it, and TensorBoard reads a folder's files in name order.
+        let base = directory + "/" + Self.fileNamePrefix + "\(Int(wallTime)).\(host)"
+        var path = base
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        var suffix = 0
+        while descriptor < 0 && errno == EEXIST {
+            suffix += 1
+            path = base + ".\(suffix)"
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
+        guard descriptor >= 0 else { throw RunError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        self.path = path
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         write(EventProtobuf.fileVersion(wallTime: wallTime))
     }
+
+    /// What every event file's name starts with: TensorBoard reads the files named so.
+    static let fileNamePrefix = "events.out.tfevents."
 
     deinit { try? handle.close() }
 
@@ -37,7 +51,8 @@ public final class TensorBoardWriter: @unchecked Sendable {
     }
 
     /// The scalars of a metrics record: step records give `loss/E`, `lr`, `images_per_second`
-    /// and `peak_memory_mb`; epoch records give `epoch_loss/E` and `online_probe_top1/E`, where
+    /// and `peak_memory_mb`; epoch records give `epoch_loss/E`, `online_probe_top1/E` and
+    /// `skipped_images` (with `skip-unreadable`), where
     /// E is `block_K` or `network` (the record's `entryName`). Null entries (a block without a
     /// loss) are left out.
     public static func scalars(of record: MetricsRecord) -> [(tag: String, value: Double)] {
@@ -55,6 +70,7 @@ public final class TensorBoardWriter: @unchecked Sendable {
                 + single("images_per_second", record.imagesPerSecond) + single("peak_memory_mb", record.peakMemoryMB)
         case .epoch:
             return perEntry("epoch_loss", record.loss) + perEntry("online_probe_top1", record.onlineProbeTop1)
+                + single("skipped_images", record.skippedImages.map(Double.init))
         }
     }
 
