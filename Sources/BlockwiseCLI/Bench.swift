@@ -109,8 +109,8 @@ struct Bench: ParsableCommand {
             String(format: "%@: %.1f images/s (blocks ", plan.partition, plan.imagesPerSecond)
                 + plan.blockSeconds.map { String(format: "%.0f", 1000 * $0) }.joined(separator: "/") + " ms)"
         }
-        print(String(format: "  one device: %.1f images/s; model.partition ", forecast.oneDeviceImagesPerSecond) + plan(forecast.configured)
-              + " on \(forecast.configured.blockSeconds.count) devices")
+        print(String(format: "  one device, the blocks one after the other: %.1f images/s; on one device per block, model.partition ",
+                     forecast.oneDeviceImagesPerSecond) + plan(forecast.configured))
         for (devices, best) in forecast.balanced.enumerated() where devices > 0 {
             print("  balance hint for \(devices + 1) devices: model.partition=" + plan(best))
         }

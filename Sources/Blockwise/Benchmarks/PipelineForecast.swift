@@ -30,7 +30,8 @@ public struct PipelineForecast: Codable, Sendable {
     public var stageCosts: [StageCost]
     /// The configuration's partition, one device per block.
     public var configured: Plan
-    /// All blocks in one process, one after the other: what one device does.
+    /// The configured partition's blocks one after the other in one process (simultaneous
+    /// training on one device).
     public var oneDeviceImagesPerSecond: Double
     /// For 1…4 devices, the partition whose slowest block is fastest.
     public var balanced: [Plan]
@@ -57,12 +58,11 @@ public struct PipelineForecast: Codable, Sendable {
         }
         let batchSize = config.data.batchSize
         let configured = price(config.model.partition, costs, batchSize: batchSize)
-        let total = costs.reduce(0) { $0 + $1.backboneSeconds } + costs[3].headSeconds
         let balanced = (1...4).map { devices in
             partitions(into: devices).map { price($0, costs, batchSize: batchSize) }.max { $0.imagesPerSecond < $1.imagesPerSecond }!
         }
         return PipelineForecast(batchSize: batchSize, stageCosts: costs, configured: configured,
-                                oneDeviceImagesPerSecond: Double(batchSize) / total, balanced: balanced)
+                                oneDeviceImagesPerSecond: Double(batchSize) / configured.blockSeconds.reduce(0, +), balanced: balanced)
     }
 
     /// One step of the per-stage network, timed stage by stage: the backbone part and the head part.
