@@ -8,7 +8,7 @@ struct BlockwiseCommand: ParsableCommand {
         commandName: "blockwise",
         abstract: "Blockwise self-supervised learning at scale, in Swift over libtorch.",
         subcommands: [Doctor.self, Pretrain.self, ProbeCommand.self, Features.self, Analyze.self, Report.self,
-                      Export.self, Bench.self, Demo.self, ConfigCommand.self])
+                      Export.self, Bench.self, SweepCommand.self, Demo.self, ConfigCommand.self])
 
     /// Runs the command with standard output written line by line. Redirected to a file, it
     /// would otherwise be written in blocks of 4 KiB, and a run killed with SIGKILL (an
