@@ -123,3 +123,14 @@ public enum ParallelStrategy: String, CaseIterable, ConfigChoice {
         }
     }
 }
+
+/// `training.routing`: which blocks an example trains (paper App. A).
+extension Routing.Scheme: ConfigChoice {
+    public var summary: String {
+        switch self {
+        case .none: return "every example trains every block"
+        case .allBelow: return "an example trains the block its difficulty ranks it to and every block below; the blocks above never see it"
+        case .weighted: return "an example trains its block with weight 1 and every other with training.routing_weight"
+        }
+    }
+}

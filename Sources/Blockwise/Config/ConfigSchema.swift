@@ -85,6 +85,10 @@ public enum ConfigSchema {
               "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
         .flag("training.online_probe", \.training.onlineProbe,
               "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
+        .choice("training.routing", \.training.routing,
+                "Difficulty-based routing (App. A): each example trains the block its previous-epoch loss ranks it to (sequential and simultaneous modes, one process)."),
+        .number("training.routing_weight", \.training.routingWeight, in: 0...1,
+                "weighted routing: an example's weight in the blocks it is not routed to."),
         .flag("training.sync_batchnorm", \.training.syncBatchNorm,
               "With several processes: every BN layer uses the statistics of the whole global batch (SyncBatchNorm); the projectors' and Barlow Twins' always do."),
 

@@ -26,12 +26,20 @@ public struct BlockwiseStep {
         self.recompute = recompute
     }
 
+    /// What a step computed: each trained block's loss (a 0-d tensor, detached) and every block
+    /// output run (detached, for the online probe), by block index. Under routing, `rows[k]`
+    /// lists the batch's examples that reached block k (all when absent), and `difficulty` each
+    /// one's difficulty at the phase's last block (`RoutableObjective.difficulty`).
+    public struct Output {
+        public var losses: [Int: Tensor] = [:]
+        public var outputs: [Int: (Tensor, Tensor)] = [:]
+        public var rows: [Int: [Int]] = [:]
+        public var difficulty: (rows: [Int], values: [Double])?
+    }
+
     /// Runs forward and backward; gradients accumulate in the trained blocks' parameters.
-    /// Returns each trained block's loss (a 0-d tensor, detached) and every block output run
-    /// (detached, for the online probe), by block index. `noise` draws each block's injected
-    /// noise from that block's stream.
-    public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
-                    noise: NoiseStreams? = nil) -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)]) {
+    /// `noise` draws each block's injected noise from that block's stream.
+    public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase, noise: NoiseStreams? = nil) -> Output {
         run(viewA, viewB, labels: labels, phase: phase, noise: noise, afterForward: { _, _, _ in }, afterBackward: { _ in })
     }
 
@@ -40,17 +48,18 @@ public struct BlockwiseStep {
     /// included) as soon as they exist, before its loss: block-parallel training sends them
     /// to the next block's process there. `afterBackward(k)` runs as soon as block k's
     /// gradients are complete, while later blocks still compute: data-parallel training
-    /// starts averaging them there.
+    /// starts averaging them there. `routing` weights the examples in each block's loss, or
+    /// takes them out of the batch (`Routing`).
     public func run(_ viewA: Tensor, _ viewB: Tensor, labels: Tensor?, phase: TrainingPhase,
-                    noise: NoiseStreams? = nil, blocks: ClosedRange<Int>? = nil,
-                    afterForward: (Int, Tensor, Tensor) throws -> Void, afterBackward: (Int) throws -> Void) rethrows
-        -> (losses: [Int: Tensor], outputs: [Int: (Tensor, Tensor)])
+                    noise: NoiseStreams? = nil, blocks: ClosedRange<Int>? = nil, routing: RoutedBatch? = nil,
+                    afterForward: (Int, Tensor, Tensor) throws -> Void, afterBackward: (Int) throws -> Void) rethrows -> Output
     {
         setModes(phase)
-        var losses: [Int: Tensor] = [:]
-        var outputs: [Int: (Tensor, Tensor)] = [:]
+        var result = Output()
         var hA = viewA
         var hB = viewB
+        var labels = labels
+        var rows = Array(0..<viewA.size(0))
         var pending: [Tensor] = []
         let range = blocks ?? 0...max(0, network.partition.count - 1)
         for k in range where k <= phase.lastBlock {
@@ -60,15 +69,33 @@ public struct BlockwiseStep {
             }
             let frozen = phase.frozenBlocks.contains(k)
             let trained = phase.trainedBlocks.contains(k)
+            // Examples routed below this block leave the batch before it, for good.
+            if let routing, routing.dropsUnweighted, trained, let weights = routing.weights[k] {
+                let kept = rows.indices.filter { weights[rows[$0]] > 0 }
+                if kept.count < rows.count {
+                    // Batch statistics need two examples: too few, and no block from here trains on this batch.
+                    guard kept.count >= 2 else { break }
+                    let index = Tensor(kept.map(Int64.init), device: hA.device)
+                    hA = hA.indexSelect(dim: 0, index: index)
+                    hB = hB.indexSelect(dim: 0, index: index)
+                    labels = labels?.indexSelect(dim: 0, index: index.to(labels!.device))
+                    rows = kept.map { rows[$0] }
+                }
+            }
+            if rows.count < viewA.size(0) { result.rows[k] = rows }
             let generator = noise?[k]
+            let weights = routing.flatMap { routing in routing.dropsUnweighted ? nil : routing.weights[k] }
+                .map { weights in Tensor(rows.map { weights[$0] }, device: hA.device) }
+            let measures = trained && k == phase.lastBlock && routing != nil
             // Replaying the noise needs its generator.
             if recompute, trained, phase.stopGradient, network.noise == nil || generator != nil {
-                let result = try recomputed(block: k, hA, hB, labels: labels, generator: generator) { a, b in
+                let block = try recomputed(block: k, hA, hB, labels: labels, weights: weights, measures: measures, generator: generator) { a, b in
                     try afterForward(k, a, b)
                 }
-                (hA, hB) = (result.a, result.b)
-                outputs[k] = (hA, hB)
-                losses[k] = result.loss
+                (hA, hB) = (block.a, block.b)
+                result.outputs[k] = (hA, hB)
+                result.losses[k] = block.loss
+                if let measured = block.difficulty { result.difficulty = (rows, measured.toArray(Double.self)) }
                 try afterBackward(k)
                 continue
             }
@@ -76,11 +103,13 @@ public struct BlockwiseStep {
                 hA = network.forward(block: k, hA, generator: generator)
                 hB = network.forward(block: k, hB, generator: generator)
             }
-            outputs[k] = (hA.detach(), hB.detach())
-            try afterForward(k, outputs[k]!.0, outputs[k]!.1)
+            result.outputs[k] = (hA.detach(), hB.detach())
+            try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
             guard trained else { continue }
-            let loss = objectives[k].loss(network.embed(block: k, hA), network.embed(block: k, hB), labels: labels)
-            losses[k] = loss.detach()
+            let (zA, zB) = (network.embed(block: k, hA), network.embed(block: k, hB))
+            let loss = blockLoss(k, zA, zB, labels: labels, weights: weights)
+            if measures { result.difficulty = (rows, difficulty(k, zA, zB, labels: labels).toArray(Double.self)) }
+            result.losses[k] = loss.detach()
             if phase.stopGradient {
                 loss.backward()
                 try afterBackward(k)
@@ -93,16 +122,33 @@ public struct BlockwiseStep {
             pending.dropFirst().reduce(pending[0], +).backward()
             for k in phase.trainedBlocks { try afterBackward(k) }
         }
-        return (losses, outputs)
+        return result
+    }
+
+    /// Block k's loss, with per-example weights under routing's weighted scheme (which the
+    /// set-up allows only for objectives that weight examples).
+    private func blockLoss(_ k: Int, _ zA: Tensor, _ zB: Tensor, labels: Tensor?, weights: Tensor?) -> Tensor {
+        guard let weights else { return objectives[k].loss(zA, zB, labels: labels) }
+        guard let objective = objectives[k] as? any RoutableObjective, objective.weighsExamples else {
+            preconditionFailure("block \(k + 1)'s objective cannot weight its examples")
+        }
+        return objective.loss(zA, zB, labels: labels, weights: weights)
+    }
+
+    private func difficulty(_ k: Int, _ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor {
+        guard let objective = objectives[k] as? any RoutableObjective else {
+            preconditionFailure("block \(k + 1)'s objective measures no difficulty")
+        }
+        return objective.difficulty(zA.detach(), zB.detach(), labels: labels).to(.cpu, .float64)
     }
 
     /// Block `k` of a blockwise phase with recomputation: returns both views' outputs
     /// (detached, from the first pass, which `afterForward` gets before any backward) and the
     /// loss (detached), gradients accumulated in the block's parameters. The second pass
     /// replays the first's noise and statistics, so its outputs equal the first's.
-    private func recomputed(block k: Int, _ inputA: Tensor, _ inputB: Tensor, labels: Tensor?, generator: Generator?,
-                            afterForward: (Tensor, Tensor) throws -> Void) rethrows
-        -> (a: Tensor, b: Tensor, loss: Tensor)
+    private func recomputed(block k: Int, _ inputA: Tensor, _ inputB: Tensor, labels: Tensor?, weights: Tensor?, measures: Bool,
+                            generator: Generator?, afterForward: (Tensor, Tensor) throws -> Void) rethrows
+        -> (a: Tensor, b: Tensor, loss: Tensor, difficulty: Tensor?)
     {
         var seen = Set<ObjectIdentifier>()
         let buffers = network.modules(ofBlock: k).flatMap { $0.buffers() }.filter { seen.insert(ObjectIdentifier($0)).inserted }
@@ -119,13 +165,13 @@ public struct BlockwiseStep {
         if let savedNoise { generator?.state = savedNoise }
         let a = zA.requiresGrad_()
         let b = zB.requiresGrad_()
-        let loss = objectives[k].loss(a, b, labels: labels)
+        let loss = blockLoss(k, a, b, labels: labels, weights: weights)
         loss.backward()
         let outputA = network.forward(block: k, inputA, generator: generator)
         network.embed(block: k, outputA).backward(a.grad)
         let outputB = network.forward(block: k, inputB, generator: generator)
         network.embed(block: k, outputB).backward(b.grad)
-        return (hA, hB, loss.detach())
+        return (hA, hB, loss.detach(), measures ? difficulty(k, zA, zB, labels: labels) : nil)
     }
 
     /// Trained blocks train; frozen blocks evaluate, unless their BN layers are asked to train.

@@ -46,6 +46,7 @@ public enum Checkpoint {
         let probeState = setup.probe?.optimizer.stateDict() ?? OptimizerState()
         tensors += probeState.tensors.sorted { $0.key < $1.key }.map { ("probe_optimizer." + $0.key, $0.value) }
         tensors += setup.noise.generators.indices.map { (NoiseStreams.key(block: $0), setup.noise[$0].state) }
+        tensors += setup.routing?.checkpointTensors ?? []
         let metadata = [
             "format": format,
             "state": try json(state),
@@ -152,6 +153,7 @@ public enum Checkpoint {
             for k in setup.noise.generators.indices {
                 if let stream = contents.tensors[NoiseStreams.key(block: k)] { setup.noise[k].state = stream }
             }
+            try setup.routing?.restore(contents.tensors, path: contents.path)
         } catch {
             throw RunError("\(contents.path) does not fit this run: \(error)")
         }

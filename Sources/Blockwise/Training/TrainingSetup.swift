@@ -29,6 +29,8 @@ public final class TrainingSetup {
     /// Each block's parameters, in one order on every rank: what data-parallel training
     /// averages after the block's backward.
     let blockParameters: [[Tensor]]
+    /// Difficulty-based routing (`training.routing`); nil when every example trains every block.
+    public let routing: Routing?
     /// Blocks (from 0) that `training.init_from` provides.
     public let loadedBlocks: Set<Int>
     /// What the set-up chose that a user should know (e.g. which images a supervised mode reads).
@@ -117,6 +119,7 @@ public final class TrainingSetup {
         } else {
             probe = nil
         }
+        routing = try Self.routing(config, plan: plan, objectives: step.objectives, count: dataset.count, launch: launch)
         // Each replica draws the noise of its own shard from streams of its own.
         noise = NoiseStreams(seed: seed, blocks: partition.count, replica: placement?.replica ?? launch.rank, device: device)
     }
@@ -176,12 +179,26 @@ public final class TrainingSetup {
     /// One optimisation step on a batch: forward and backward of every trained block (each
     /// block's gradients averaged over ranks as soon as its backward ends), the optimizer step,
     /// and the online probe's step. A non-finite loss stops it before any weight changes.
-    public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
+    /// Under routing, `position` (the batch's place in its epoch) says which examples it holds.
+    public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase, position: DataPosition? = nil) throws -> StepResult {
         let labels = batch.labels.to(device)
-        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, noise: noise, afterForward: { _, _, _ in }) { k in
+        let indices = try routing == nil ? nil : position.map { try epochPlan().batch(epoch: $0.epoch, index: $0.index) }
+        let routed = indices.map { routing!.weights(for: $0, trained: phase.trainedBlocks) }
+        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, noise: noise, routing: routed,
+                                  afterForward: { _, _, _ in }) { k in
             try dataParallel?.startAveraging(blockParameters[k])
         }
-        let scores = probe?.fit(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
+        if let indices, let measured = result.difficulty {
+            routing?.record(indices: measured.rows.map { indices[$0] }, difficulties: measured.values)
+        }
+        var scores: [Int: OnlineProbe.Score] = [:]
+        if let probe {
+            // Blocks that routing gave part of the batch are scored on that part.
+            for (k, output) in result.outputs {
+                let own = result.rows[k].map { labels.indexSelect(dim: 0, index: Tensor($0.map(Int64.init), device: labels.device)) } ?? labels
+                scores.merge(probe.fit(outputs: [k: output.0], labels: own)) { a, _ in a }
+            }
+        }
         if let probe { try dataParallel?.startAveraging(probe.parameters()) }
         try dataParallel?.finishAveraging()
         let (losses, totals) = try reduced(losses: result.losses, scores: scores)
@@ -283,6 +300,24 @@ public final class TrainingSetup {
         } catch let error as PartitionError {
             throw RunError("model: \(error)")
         }
+    }
+
+    /// The routing of `training.routing`, checked against the mode, the objective and the launch.
+    static func routing(_ config: Config, plan: TrainingPlan, objectives: [any Objective], count: Int, launch: Launch) throws -> Routing? {
+        let scheme = config.training.routing
+        guard scheme != .none else { return nil }
+        guard [.simultaneous, .sequential, .supervisedBlockwise].contains(plan.mode) else {
+            throw RunError("training.routing \(scheme.rawValue) routes examples between blocks trained behind stop-gradients: use training.mode simultaneous, sequential or supervised-blockwise, not \(plan.mode.rawValue)")
+        }
+        guard !launch.isDistributed else {
+            throw RunError("training.routing needs every example's difficulty in one process: run it without a launcher (\(launch.worldSize) processes)")
+        }
+        if scheme == .weighted {
+            guard objectives.allSatisfy({ ($0 as? any RoutableObjective)?.weighsExamples == true }) else {
+                throw RunError("training.routing weighted needs an objective whose loss weights examples (barlow-twins, or the supervised modes' cross-entropy), not objective.name \(config.objective.name.rawValue); all-below works with any")
+            }
+        }
+        return Routing(scheme: scheme, weight: config.training.routingWeight, blocks: plan.phases.map(\.lastBlock).max()! + 1, count: count)
     }
 
     /// Each block's objective, with its per-block parameters.
