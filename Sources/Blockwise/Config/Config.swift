@@ -83,6 +83,8 @@ public struct Config: Equatable, Sendable {
         public var initBlocks = [1]
         public var initFrozen = true
         public var recompute = false
+        /// Autocast's lower precision for the blocks, heads and projectors; the losses stay float32.
+        public var precision = Precision.fp32
         public var onlineProbe = true
         /// With several processes: every BN layer normalises with the whole global batch's
         /// statistics (the projectors' and the objective's always do).

@@ -134,3 +134,24 @@ extension Routing.Scheme: ConfigChoice {
         }
     }
 }
+
+/// `training.precision`: the number format autocast runs the network's matrix products in.
+public enum Precision: String, CaseIterable, ConfigChoice {
+    case fp32
+    case bf16
+
+    /// Autocast's lower-precision dtype; nil for float32 throughout.
+    public var autocast: DType? {
+        switch self {
+        case .fp32: return nil
+        case .bf16: return .bfloat16
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .fp32: return "float32 throughout"
+        case .bf16: return "convolutions and matrix products in bfloat16 (autocast), the rest as PyTorch's autocast policy says"
+        }
+    }
+}

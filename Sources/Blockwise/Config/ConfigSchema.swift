@@ -83,6 +83,8 @@ public enum ConfigSchema {
         .flag("training.init_frozen", \.training.initFrozen, "Keep the loaded blocks frozen (else train them further)."),
         .flag("training.recompute", \.training.recompute,
               "Blockwise modes: run each block first without a graph, then view by view with it, so only one view's activations are held: less memory, ~1/3 more compute."),
+        .choice("training.precision", \.training.precision,
+                "Number format of the blocks, heads and projectors (autocast, as torch.autocast); the losses and the Barlow Twins cross-correlation stay float32."),
         .flag("training.online_probe", \.training.onlineProbe,
               "Train a linear classifier per block on detached features alongside pretraining, when labels exist."),
         .choice("training.routing", \.training.routing,

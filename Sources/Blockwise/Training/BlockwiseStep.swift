@@ -18,12 +18,22 @@ public struct BlockwiseStep {
     public let network: BlockwiseNetwork
     public let objectives: [any Objective]
     public var recompute: Bool
+    /// Autocast's dtype for the blocks, heads and projectors (`training.precision`); nil: float32.
+    /// The losses always run in float32, on float32 embeddings.
+    public var precision: DType?
 
-    public init(network: BlockwiseNetwork, objectives: [any Objective], recompute: Bool = false) {
+    public init(network: BlockwiseNetwork, objectives: [any Objective], recompute: Bool = false, precision: DType? = nil) {
         precondition(objectives.count == network.partition.count, "one objective per block")
         self.network = network
         self.objectives = objectives
         self.recompute = recompute
+        self.precision = precision
+    }
+
+    /// `body` under autocast at `precision`; as it is without autocast in float32.
+    private func autocast<R>(_ device: Device, _ body: () throws -> R) rethrows -> R {
+        guard let precision else { return try body() }
+        return try withAutocast(precision, device: device, body)
     }
 
     /// What a step computed: each trained block's loss (a 0-d tensor, detached) and every block
@@ -100,13 +110,15 @@ public struct BlockwiseStep {
                 continue
             }
             withGradMode(!frozen && isGradEnabled) {
-                hA = network.forward(block: k, hA, generator: generator)
-                hB = network.forward(block: k, hB, generator: generator)
+                autocast(hA.device) {
+                    hA = network.forward(block: k, hA, generator: generator)
+                    hB = network.forward(block: k, hB, generator: generator)
+                }
             }
             result.outputs[k] = (hA.detach(), hB.detach())
             try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
             guard trained else { continue }
-            let (zA, zB) = (network.embed(block: k, hA), network.embed(block: k, hB))
+            let (zA, zB) = autocast(hA.device) { (network.embed(block: k, hA), network.embed(block: k, hB)) }
             let loss = blockLoss(k, zA, zB, labels: labels, weights: weights)
             if measures { result.difficulty = (rows, difficulty(k, zA, zB, labels: labels).toArray(Double.self)) }
             result.losses[k] = loss.detach()
@@ -128,6 +140,16 @@ public struct BlockwiseStep {
     /// Block k's loss, with per-example weights under routing's weighted scheme (which the
     /// set-up allows only for objectives that weight examples).
     private func blockLoss(_ k: Int, _ zA: Tensor, _ zB: Tensor, labels: Tensor?, weights: Tensor?) -> Tensor {
+        // Under autocast, the loss and its statistics run in float32 on float32 embeddings.
+        if precision != nil {
+            return withAutocast(nil, device: zA.device) {
+                blockLoss32(k, zA.to(.float32), zB.to(.float32), labels: labels, weights: weights)
+            }
+        }
+        return blockLoss32(k, zA, zB, labels: labels, weights: weights)
+    }
+
+    private func blockLoss32(_ k: Int, _ zA: Tensor, _ zB: Tensor, labels: Tensor?, weights: Tensor?) -> Tensor {
         guard let weights else { return objectives[k].loss(zA, zB, labels: labels) }
         guard let objective = objectives[k] as? any RoutableObjective, objective.weighsExamples else {
             preconditionFailure("block \(k + 1)'s objective cannot weight its examples")
@@ -139,7 +161,7 @@ public struct BlockwiseStep {
         guard let objective = objectives[k] as? any RoutableObjective else {
             preconditionFailure("block \(k + 1)'s objective measures no difficulty")
         }
-        return objective.difficulty(zA.detach(), zB.detach(), labels: labels).to(.cpu, .float64)
+        return objective.difficulty(zA.detach().to(.float32), zB.detach().to(.float32), labels: labels).to(.cpu, .float64)
     }
 
     /// Block `k` of a blockwise phase with recomputation: returns both views' outputs
@@ -155,9 +177,11 @@ public struct BlockwiseStep {
         let savedBuffers = buffers.map { $0.clone() }
         let savedNoise = network.noise == nil ? nil : generator?.state
         let (hA, hB, zA, zB) = withNoGrad {
-            let a = network.forward(block: k, inputA, generator: generator)
-            let b = network.forward(block: k, inputB, generator: generator)
-            return (a, b, network.embed(block: k, a), network.embed(block: k, b))
+            autocast(inputA.device) {
+                let a = network.forward(block: k, inputA, generator: generator)
+                let b = network.forward(block: k, inputB, generator: generator)
+                return (a, b, network.embed(block: k, a), network.embed(block: k, b))
+            }
         }
         try afterForward(hA, hB)
         // Back to the state before the first pass, so the second updates it once, as usual.
@@ -167,10 +191,8 @@ public struct BlockwiseStep {
         let b = zB.requiresGrad_()
         let loss = blockLoss(k, a, b, labels: labels, weights: weights)
         loss.backward()
-        let outputA = network.forward(block: k, inputA, generator: generator)
-        network.embed(block: k, outputA).backward(a.grad)
-        let outputB = network.forward(block: k, inputB, generator: generator)
-        network.embed(block: k, outputB).backward(b.grad)
+        autocast(inputA.device) { network.embed(block: k, network.forward(block: k, inputA, generator: generator)) }.backward(a.grad)
+        autocast(inputB.device) { network.embed(block: k, network.forward(block: k, inputB, generator: generator)) }.backward(b.grad)
         return (hA, hB, loss.detach(), measures ? difficulty(k, zA, zB, labels: labels) : nil)
     }
 

@@ -103,7 +103,7 @@ public final class TrainingSetup {
         }
         if let placement { try Self.checkPipelined(plan, placement: placement) }
         step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
-                             recompute: config.training.recompute)
+                             recompute: config.training.recompute, precision: config.training.precision.autocast)
         if let placement {
             // The device holds this process's block; the others' weights stay in host memory.
             for module in network.modules(ofBlock: placement.block) { module.to(device: device) }

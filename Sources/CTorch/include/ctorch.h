@@ -68,6 +68,9 @@ int32_t ct_manual_seed(uint64_t seed);
 void ct_release_free_memory(void);
 int32_t ct_grad_enabled(void);
 void ct_set_grad_enabled(int32_t enabled);
+// Autocast on the CPU (cuda = 0) or CUDA devices: enter returns the previous state, which exit restores.
+int32_t ct_autocast_enter(int32_t cuda, int32_t enabled, int32_t dtype, int32_t *was_enabled, int32_t *was_dtype);
+int32_t ct_autocast_exit(int32_t cuda, int32_t was_enabled, int32_t was_dtype);
 /* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
 int32_t ct_bench_native_add(int64_t iterations, double *out);
 
