@@ -43,6 +43,23 @@ public final class Routing {
         assignment = Array(repeating: nil, count: count)
     }
 
+    /// The routing of `training.routing`, checked against the mode, the objective and the
+    /// launch; nil for `none`.
+    convenience init?(_ config: Config, plan: TrainingPlan, objectives: [any Objective], count: Int, launch: Launch) throws {
+        let scheme = config.training.routing
+        guard scheme != .none else { return nil }
+        guard [.simultaneous, .sequential, .supervisedBlockwise].contains(plan.mode) else {
+            throw RunError("training.routing \(scheme.rawValue) routes examples between blocks trained behind stop-gradients: use training.mode simultaneous, sequential or supervised-blockwise, not \(plan.mode.rawValue)")
+        }
+        guard !launch.isDistributed else {
+            throw RunError("training.routing needs every example's difficulty in one process: run it without a launcher (\(launch.worldSize) processes)")
+        }
+        if scheme == .weighted, !objectives.allSatisfy({ ($0 as? any RoutableObjective)?.weighsExamples == true }) {
+            throw RunError("training.routing weighted needs an objective whose loss weights examples (barlow-twins, or the supervised modes' cross-entropy), not objective.name \(config.objective.name.rawValue); all-below works with any")
+        }
+        self.init(scheme: scheme, weight: config.training.routingWeight, blocks: plan.phases.map(\.lastBlock).max()! + 1, count: count)
+    }
+
     /// Each trained block's weight of each example of a batch (`indices` into the dataset).
     public func weights(for indices: [Int], trained: [Int]) -> RoutedBatch {
         var weights: [Int: [Double]] = [:]

@@ -119,7 +119,7 @@ public final class TrainingSetup {
         } else {
             probe = nil
         }
-        routing = try Self.routing(config, plan: plan, objectives: step.objectives, count: dataset.count, launch: launch)
+        routing = try Routing(config, plan: plan, objectives: step.objectives, count: dataset.count, launch: launch)
         // Each replica draws the noise of its own shard from streams of its own.
         noise = NoiseStreams(seed: seed, blocks: partition.count, replica: placement?.replica ?? launch.rank, device: device)
     }
@@ -300,24 +300,6 @@ public final class TrainingSetup {
         } catch let error as PartitionError {
             throw RunError("model: \(error)")
         }
-    }
-
-    /// The routing of `training.routing`, checked against the mode, the objective and the launch.
-    static func routing(_ config: Config, plan: TrainingPlan, objectives: [any Objective], count: Int, launch: Launch) throws -> Routing? {
-        let scheme = config.training.routing
-        guard scheme != .none else { return nil }
-        guard [.simultaneous, .sequential, .supervisedBlockwise].contains(plan.mode) else {
-            throw RunError("training.routing \(scheme.rawValue) routes examples between blocks trained behind stop-gradients: use training.mode simultaneous, sequential or supervised-blockwise, not \(plan.mode.rawValue)")
-        }
-        guard !launch.isDistributed else {
-            throw RunError("training.routing needs every example's difficulty in one process: run it without a launcher (\(launch.worldSize) processes)")
-        }
-        if scheme == .weighted {
-            guard objectives.allSatisfy({ ($0 as? any RoutableObjective)?.weighsExamples == true }) else {
-                throw RunError("training.routing weighted needs an objective whose loss weights examples (barlow-twins, or the supervised modes' cross-entropy), not objective.name \(config.objective.name.rawValue); all-below works with any")
-            }
-        }
-        return Routing(scheme: scheme, weight: config.training.routingWeight, blocks: plan.phases.map(\.lastBlock).max()! + 1, count: count)
     }
 
     /// Each block's objective, with its per-block parameters.
