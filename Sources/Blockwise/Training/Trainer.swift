@@ -251,7 +251,10 @@ public final class Trainer {
     func checkpoint() throws -> String {
         try gatherBlocks()
         let sums = try epochSums()
-        let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep) : ""
+        // Data-parallel replicas each draw their own noise: every stream is saved.
+        let noise = setup.pipeline == nil ? try setup.dataParallel?.gather(setup.noise.generators.map(\.state)) ?? [] : []
+        let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep,
+                                                   replicaNoise: noise) : ""
         try setup.dataParallel?.barrier()
         return path
     }
