@@ -21,6 +21,8 @@ public struct BlockwiseStep {
     /// Autocast's dtype for the blocks, heads and projectors (`training.precision`); nil: float32.
     /// The losses always run in float32, on float32 embeddings.
     public var precision: DType?
+    /// Set by `bench --profile`: each part of the step is timed into it.
+    public var profile: StepProfile?
 
     public init(network: BlockwiseNetwork, objectives: [any Objective], recompute: Bool = false, precision: DType? = nil) {
         precondition(objectives.count == network.partition.count, "one objective per block")
@@ -115,15 +117,18 @@ public struct BlockwiseStep {
                     hB = network.forward(block: k, hB, generator: generator)
                 }
             }
+            profile?.mark(k, .forward)
             result.outputs[k] = (hA.detach(), hB.detach())
             try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
             guard trained else { continue }
-            let (zA, zB) = autocast(hA.device) { (network.embed(block: k, hA), network.embed(block: k, hB)) }
+            let (zA, zB) = autocast(hA.device) { embed(k, hA, hB) }
             let loss = blockLoss(k, zA, zB, labels: labels, weights: weights)
+            profile?.mark(k, .loss)
             if measures { result.difficulty = (rows, difficulty(k, zA, zB, labels: labels).toArray(Double.self)) }
             result.losses[k] = loss.detach()
             if phase.stopGradient {
                 loss.backward()
+                profile?.mark(k, .backward)
                 try afterBackward(k)
             } else {
                 pending.append(loss)
@@ -132,9 +137,20 @@ public struct BlockwiseStep {
         // Without stop-gradients the losses share one graph: one backward through their sum.
         if !pending.isEmpty {
             pending.dropFirst().reduce(pending[0], +).backward()
+            profile?.mark(phase.lastBlock, .backward)
             for k in phase.trainedBlocks { try afterBackward(k) }
         }
         return result
+    }
+
+    /// Both views' embeddings at block k: the head, then the projector (timed apart when profiled).
+    private func embed(_ k: Int, _ hA: Tensor, _ hB: Tensor) -> (Tensor, Tensor) {
+        guard let profile else { return (network.embed(block: k, hA), network.embed(block: k, hB)) }
+        let (gA, gB) = (network.heads[k](hA), network.heads[k](hB))
+        profile.mark(k, .head)
+        let embeddings = (network.projectors[k](gA), network.projectors[k](gB))
+        profile.mark(k, .projector)
+        return embeddings
     }
 
     /// Block k's loss, with per-example weights under routing's weighted scheme (which the

@@ -20,7 +20,7 @@ public final class TrainingSetup {
     public let dataset: any ImageDataset
     public let network: BlockwiseNetwork
     public let plan: TrainingPlan
-    public let step: BlockwiseStep
+    public internal(set) var step: BlockwiseStep
     public let optimizer: Optimizer
     public let probe: OnlineProbe?
     /// The noise injected into block outputs, a stream per block: saved in checkpoints so a
@@ -181,6 +181,7 @@ public final class TrainingSetup {
     /// and the online probe's step. A non-finite loss stops it before any weight changes.
     /// Under routing, `position` (the batch's place in its epoch) says which examples it holds.
     public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase, position: DataPosition? = nil) throws -> StepResult {
+        step.profile?.beginStep()
         let labels = batch.labels.to(device)
         let indices = try routing == nil ? nil : position.map { try epochPlan().batch(epoch: $0.epoch, index: $0.index) }
         let routed = indices.map { routing!.weights(for: $0, trained: phase.trainedBlocks) }
@@ -199,15 +200,18 @@ public final class TrainingSetup {
                 scores.merge(probe.fit(outputs: [k: output.0], labels: own)) { a, _ in a }
             }
         }
+        step.profile?.mark(nil, .probe)
         if let probe { try dataParallel?.startAveraging(probe.parameters()) }
         try dataParallel?.finishAveraging()
         let (losses, totals) = try reduced(losses: result.losses, scores: scores)
+        step.profile?.mark(nil, .exchange)
         for (k, loss) in losses.enumerated() {
             if let loss, !loss.isFinite { throw NonFiniteLoss(block: k, value: loss) }
         }
         optimizer.step()
         optimizer.zeroGrad()
         probe?.update()
+        step.profile?.mark(nil, .optimizer)
         return StepResult(losses: losses, probe: totals)
     }
 
@@ -216,7 +220,11 @@ public final class TrainingSetup {
         -> (losses: [Double?], scores: [Int: OnlineProbe.Score])
     {
         let blocks = network.partition.count
-        let local = (0..<blocks).map { losses[$0]?.item() ?? 0 }
+        // One read of every block's loss: on a GPU each read waits for the device.
+        let trained = losses.keys.sorted()
+        let values = trained.isEmpty ? [] : Tensor.stack(trained.map { losses[$0]!.to(.float64) }).to(.cpu).toArray(Double.self)
+        let read = Dictionary(uniqueKeysWithValues: zip(trained, values))
+        let local = (0..<blocks).map { read[$0] ?? 0 }
             + (0..<blocks).flatMap { [Double(scores[$0]?.correct ?? 0), Double(scores[$0]?.labelled ?? 0)] }
         let total = try dataParallel?.sum(local) ?? local
         let world = Double(launch.worldSize)
