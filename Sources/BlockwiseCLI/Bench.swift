@@ -104,6 +104,9 @@ struct Bench: ParsableCommand {
         print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                      result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
         print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
+        print(String(format: "  malloc          %@: %.0f MB held free after the steps (%@=%@ to change)", result.hostAllocator,
+                     result.freeHeldMemoryMB, HostAllocator.environmentVariable,
+                     result.hostAllocator == HostAllocator.retain.rawValue ? HostAllocator.system.rawValue : HostAllocator.retain.rawValue))
         if let waits = result.averagingWaitSeconds, let alone = result.averagingSeconds {
             print("  gradient averaging: " + String(format: "%.1f ms per step alone; ", 1000 * alone)
                   + "wait after the last backward per rank " + waits.map { String(format: "%.1f ms", 1000 * $0) }.joined(separator: ", ")
