@@ -145,6 +145,9 @@ struct Bench: ParsableCommand {
         if result.blockRanks == nil {
             print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
         }
+        print(String(format: "  malloc          %@: %.0f MB held free after the steps (%@=%@ to change)", result.hostAllocator,
+                     result.freeHeldMemoryMB, HostAllocator.environmentVariable,
+                     result.hostAllocator == HostAllocator.retain.rawValue ? HostAllocator.system.rawValue : HostAllocator.retain.rawValue))
         for rank in result.blockRanks ?? [] {
             print(String(format: "  rank %d, block %d%@: compute %.1f ms, waits %.1f ms for input, sends %.1f MB per step; peak RSS %.0f MB",
                          rank.rank, rank.block, result.blockRanks!.contains { $0.replica > 0 } ? ", replica \(rank.replica + 1)" : "",
