@@ -10,8 +10,15 @@ extension ViewAugmentation {
     /// Samples that skip an expensive op (hue, blur) are left out of it, not passed through it
     /// with a neutral factor, so a skipped op changes nothing at all.
     public func apply(_ parameters: ViewParameters, to images: Tensor, side: Int) -> Tensor {
-        let b = parameters.count
-        var x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
+        let x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
+        return applyAfterCrop(parameters, to: x)
+    }
+
+    /// The steps after the resized crop and flip, on float crops [B, C, side, side] in [0, 1]:
+    /// what is left to do on the training device for views cut while decoding (image folders).
+    public func applyAfterCrop(_ parameters: ViewParameters, to crops: Tensor) -> Tensor {
+        let b = parameters.count, side = crops.size(2)
+        var x = crops
         if x.size(1) == 1 { x = x.expand([b, 3, side, side]) }
         let device = x.device, dtype = x.dtype
         func factors(_ values: [Double]) -> Tensor { Tensor(values.map { Float($0) }).to(device, dtype) }
