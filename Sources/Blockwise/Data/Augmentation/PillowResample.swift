@@ -106,23 +106,30 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
     let middle = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, 3 * plane))
     defer { middle.deallocate() }
     columns.weights.withUnsafeBufferPointer { weights in
-        for y in 0..<middleRows {
-            let row = source + (firstRow + y) * rowStride
-            for xx in 0..<outWidth {
-                var r = PillowAxis.rounding, g = PillowAxis.rounding, b = PillowAxis.rounding
-                var pixel = row + columns.first[xx] * pixelStride
-                let k = weights.baseAddress! + xx * columns.taps
-                for x in 0..<columns.count[xx] {
-                    let w = k[x]
-                    r &+= Int32(pixel[0]) &* w
-                    g &+= Int32(pixel[1]) &* w
-                    b &+= Int32(pixel[2]) &* w
-                    pixel += pixelStride
+        columns.first.withUnsafeBufferPointer { firsts in
+            columns.count.withUnsafeBufferPointer { counts in
+                let taps = columns.taps
+                for y in 0..<middleRows {
+                    let row = source + (firstRow + y) * rowStride
+                    let red = middle + y * outWidth, green = red + plane, blue = green + plane
+                    for xx in 0..<outWidth {
+                        var r = PillowAxis.rounding, g = PillowAxis.rounding, b = PillowAxis.rounding
+                        var pixel = row + firsts[xx] * pixelStride
+                        var k = weights.baseAddress! + xx * taps
+                        for _ in 0..<counts[xx] {
+                            let w = k.pointee
+                            r &+= Int32(pixel[0]) &* w
+                            g &+= Int32(pixel[1]) &* w
+                            b &+= Int32(pixel[2]) &* w
+                            pixel += pixelStride
+                            k += 1
+                        }
+                        let at = flip ? outWidth - 1 - xx : xx
+                        red[at] = PillowAxis.clip8(r)
+                        green[at] = PillowAxis.clip8(g)
+                        blue[at] = PillowAxis.clip8(b)
+                    }
                 }
-                let at = y * outWidth + (flip ? outWidth - 1 - xx : xx)
-                middle[at] = PillowAxis.clip8(r)
-                middle[plane + at] = PillowAxis.clip8(g)
-                middle[2 * plane + at] = PillowAxis.clip8(b)
             }
         }
     }

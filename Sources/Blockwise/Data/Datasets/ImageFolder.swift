@@ -119,10 +119,17 @@ public final class ImageFolder: ImageDataset, @unchecked Sendable {
                         let scale = [boxA, boxB].map { Double(side) / Double(min($0.height, $0.width)) }.max()!
                         let pixels = try image.decode(minimumScale: scale)
                         let planes = 3 * side * side
-                        for (box, flip, output) in [(boxA, a.flip[position], outputs.0), (boxB, b.flip[position], outputs.1)] {
-                            pixels.cutView(top: box.top, left: box.left, height: box.height, width: box.width,
-                                           fullHeight: image.height, fullWidth: image.width, side: side, flip: flip,
-                                           into: output.start + position * planes)
+                        let (outA, outB) = (outputs.0.start + position * planes, outputs.1.start + position * planes)
+                        pixels.cutView(top: boxA.top, left: boxA.left, height: boxA.height, width: boxA.width,
+                                       fullHeight: image.height, fullWidth: image.width, side: side, flip: a.flip[position],
+                                       into: outA)
+                        // Views that keep the whole image (augmentation none) are the same view: cut it once.
+                        if boxA == boxB, a.flip[position] == b.flip[position] {
+                            outB.update(from: outA, count: planes)
+                        } else {
+                            pixels.cutView(top: boxB.top, left: boxB.left, height: boxB.height, width: boxB.width,
+                                           fullHeight: image.height, fullWidth: image.width, side: side,
+                                           flip: b.flip[position], into: outB)
                         }
                         return Cut(label: files[candidate].label, boxA: boxA, boxB: boxB, height: image.height, width: image.width,
                                    decodedHeight: pixels.height, decodedWidth: pixels.width)

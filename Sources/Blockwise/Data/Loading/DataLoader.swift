@@ -154,31 +154,58 @@ extension DataLoader where Output == TwoViewBatch {
     /// whole image as it is decoded, and only the colour steps run on `device`.
     public convenience init(dataset: any ImageDataset, plan: EpochPlan, augmentation: TwoViewAugmentation,
                             device: Device = .cpu, start: DataPosition = DataPosition(), prefetch: Int = 2) throws {
-        let shard = (rank: plan.rank, count: plan.worldSize)
-        let (height, width) = (dataset.imageShape[1], dataset.imageShape[2])
-        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch, load: { indices, context in
-            let parameters = augmentation.draw(count: indices.count, height: height, width: width,
-                                               generator: context.generator(), shard: shard)
-            if let views = try dataset.croppedViews(indices, augmentation: augmentation, parameters: parameters) {
-                return ReadViews.cropped(views, parameters)
-            }
-            return ReadViews.images(try dataset.batch(indices), parameters)
-        }, prepare: { read, _ in
-            switch read {
-            case .cropped(let views, let (a, b)):
-                let (viewA, viewB) = augmentation.apply(a, b, toCropped: views, device: device)
-                return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
-            case .images(let batch, let (a, b)):
-                let (viewA, viewB) = augmentation.apply(a, b, to: batch.images, device: device)
-                return TwoViewBatch(viewA: viewA, viewB: viewB, labels: batch.labels)
-            }
-        })
+        let stages = TwoViewStages(dataset: dataset, augmentation: augmentation, device: device,
+                                   shard: (plan.rank, plan.worldSize))
+        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch,
+                      load: stages.read, prepare: { read, _ in stages.prepare(read) })
     }
 }
 
-/// What the reading stage hands to the preparing one: crops cut while decoding, or a batch of
-/// equally sized images to cut on the device; with the parameters drawn for the batch.
-enum ReadViews: Sendable {
-    case cropped(CroppedViews, (ViewParameters, ViewParameters))
-    case images(LabelledBatch, (ViewParameters, ViewParameters))
+/// The two stages of a two-view loader: reading (decoding, and for image folders cutting the
+/// views) on the CPU, then preparing the views on the training device.
+public struct TwoViewStages: Sendable {
+    public let dataset: any ImageDataset
+    public let augmentation: TwoViewAugmentation
+    public let device: Device
+    /// This rank and the number of ranks sharing each global batch.
+    public let shard: (rank: Int, count: Int)
+
+    /// What the reading stage hands to the preparing one: crops cut while decoding, or a batch
+    /// of equally sized images to cut on the device; with the parameters drawn for the batch.
+    public enum Read: Sendable {
+        case cropped(CroppedViews, (ViewParameters, ViewParameters))
+        case images(LabelledBatch, (ViewParameters, ViewParameters))
+    }
+
+    /// Draws the batch's view parameters and reads its images.
+    @Sendable public func read(_ indices: [Int], _ context: BatchContext) throws -> Read {
+        let parameters = augmentation.draw(count: indices.count, height: dataset.imageShape[1], width: dataset.imageShape[2],
+                                           generator: context.generator(), shard: shard)
+        if let views = try dataset.croppedViews(indices, augmentation: augmentation, parameters: parameters) {
+            return .cropped(views, parameters)
+        }
+        return .images(try dataset.batch(indices), parameters)
+    }
+
+    public init(dataset: any ImageDataset, augmentation: TwoViewAugmentation, device: Device, shard: (rank: Int, count: Int)) {
+        self.dataset = dataset
+        self.augmentation = augmentation
+        self.device = device
+        self.shard = shard
+        if device == .cpu { CPUPreparation.keepFreedMemory }
+    }
+
+    /// Both views, normalised, on the device. Made on the CPU, they are made on the calling
+    /// thread alone (`CPUPreparation`): call this on a thread of its own.
+    public func prepare(_ read: Read) -> TwoViewBatch {
+        if device == .cpu { CPUPreparation.confineOpsToThisThread() }
+        switch read {
+        case .cropped(let views, let (a, b)):
+            let (viewA, viewB) = augmentation.apply(a, b, toCropped: views, device: device)
+            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
+        case .images(let batch, let (a, b)):
+            let (viewA, viewB) = augmentation.apply(a, b, to: batch.images, device: device)
+            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: batch.labels)
+        }
+    }
 }
