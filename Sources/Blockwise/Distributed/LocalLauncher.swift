@@ -17,26 +17,34 @@ public enum LocalLauncher {
             guard let port = Int(text), (1...65535).contains(port) else { throw LaunchError("MASTER_PORT=\(text) is not a TCP port (1–65535)") }
             return port
         } ?? freeLocalPort()
+        let workers = try spawn(processes, arguments: arguments) { rank in
+            ["RANK": "\(rank)", "WORLD_SIZE": "\(processes)", "LOCAL_RANK": "\(rank)",
+             "LOCAL_WORLD_SIZE": "\(processes)", "MASTER_ADDR": environment["MASTER_ADDR"] ?? "127.0.0.1",
+             "MASTER_PORT": "\(port)"]
+        }
+        return supervise(workers, grace: grace, log: log)
+    }
+
+    /// Starts `count` processes of this executable with `arguments`, worker i's environment
+    /// being this one's with `variables(i)` added; if one cannot start, those started are killed.
+    static func spawn(_ count: Int, arguments: [String], variables: (Int) -> [String: String]) throws -> [Process] {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let environment = ProcessInfo.processInfo.environment
         var workers: [Process] = []
-        for rank in 0..<processes {
+        for index in 0..<count {
             let worker = Process()
             worker.executableURL = executable
             worker.arguments = arguments
-            worker.environment = environment.merging([
-                "RANK": "\(rank)", "WORLD_SIZE": "\(processes)", "LOCAL_RANK": "\(rank)",
-                "LOCAL_WORLD_SIZE": "\(processes)", "MASTER_ADDR": environment["MASTER_ADDR"] ?? "127.0.0.1",
-                "MASTER_PORT": "\(port)",
-            ]) { _, new in new }
+            worker.environment = environment.merging(variables(index)) { _, new in new }
             do {
                 try worker.run()
             } catch {
                 for started in workers { kill(started.processIdentifier, SIGKILL) }
-                throw LaunchError("cannot start worker \(rank) (\(executable.path)): \(error.localizedDescription)")
+                throw LaunchError("cannot start worker \(index) (\(executable.path)): \(error.localizedDescription)")
             }
             workers.append(worker)
         }
-        return supervise(workers, grace: grace, log: log)
+        return workers
     }
 
     /// Waits for the workers, passing signals on; after the first failure, waits `grace`

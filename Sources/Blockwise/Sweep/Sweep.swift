@@ -135,21 +135,7 @@ extension Sweep {
     /// which share the runs through their claims, and waits for them. Returns the first
     /// failure's exit status, or 0. Signals are passed on, so Ctrl-C checkpoints every run.
     public static func runWorkers(_ count: Int, arguments: [String], log: (String) -> Void) throws -> Int32 {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var workers: [Process] = []
-        for index in 0..<count {
-            let worker = Process()
-            worker.executableURL = executable
-            worker.arguments = arguments
-            worker.environment = ProcessInfo.processInfo.environment.merging([workerVariable: "\(index)/\(count)"]) { _, new in new }
-            do {
-                try worker.run()
-            } catch {
-                for started in workers { kill(started.processIdentifier, SIGKILL) }
-                throw RunError("cannot start sweep worker \(index) (\(executable.path)): \(error.localizedDescription)")
-            }
-            workers.append(worker)
-        }
+        let workers = try LocalLauncher.spawn(count, arguments: arguments) { [workerVariable: "\($0)/\(count)"] }
         // A failed run stops the sweep: the others would wait on it.
         return LocalLauncher.supervise(workers, grace: 0, log: log)
     }

@@ -63,7 +63,7 @@ import Torch
         func stop(_ arguments: [String], after step: Int) throws -> Int {
             let process = try BlockwiseProcess(arguments, folder: folder)
             let file = run + String(format: "/checkpoints/step-%08d.safetensors", step)
-            while process.process.isRunning, !FileManager.default.fileExists(atPath: file) { usleep(20_000) }
+            waitFor(file, while: process)
             kill(process.process.processIdentifier, SIGTERM)
             let status = process.wait()
             let stoppedAt = try #require(try Checkpoint.readLast(run: RunDirectory(run))).state.globalStep
@@ -90,9 +90,7 @@ import Torch
                 "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
             ], folder: folder)
         }
-        while ranks[0].process.isRunning, !FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000002.safetensors") {
-            usleep(20_000)
-        }
+        waitFor(run + "/checkpoints/step-00000002.safetensors", while: ranks[0])
         kill(ranks[2].process.processIdentifier, SIGKILL)
         let killed = Date()
         for rank in [0, 1, 3] {

@@ -43,6 +43,11 @@ final class BlockwiseProcess {
     var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
 
+/// Waits, while `process` runs, until the file at `path` exists (a checkpoint a test waits for).
+func waitFor(_ path: String, while process: BlockwiseProcess) {
+    while process.process.isRunning, !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
+}
+
 /// Runs `blockwise` to the end and requires success.
 func runBlockwise(_ arguments: [String], environment: [String: String] = [:], folder: TemporaryFolder) throws -> String {
     let run = try BlockwiseProcess(arguments, environment: environment, folder: folder)
@@ -138,9 +143,7 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/straight"], folder: folder)
         let run = folder.path + "/stopped"
         let launcher = try BlockwiseProcess(["pretrain", config, "--out", run, "--nproc-per-node", "2"], folder: folder)
-        while launcher.process.isRunning, !FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000002.safetensors") {
-            usleep(20_000)
-        }
+        waitFor(run + "/checkpoints/step-00000002.safetensors", while: launcher)
         kill(launcher.process.processIdentifier, SIGTERM)
         let status = launcher.wait()
         let stoppedAt = try #require(try Checkpoint.readLast(run: RunDirectory(run))).state.globalStep
@@ -159,9 +162,7 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/straight", "--nproc-per-node", "2"], folder: folder)
         let run = folder.path + "/stopped"
         let launcher = try BlockwiseProcess(["pretrain", config, "--out", run, "--nproc-per-node", "2"], folder: folder)
-        while launcher.process.isRunning, !FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000002.safetensors") {
-            usleep(20_000)
-        }
+        waitFor(run + "/checkpoints/step-00000002.safetensors", while: launcher)
         kill(launcher.process.processIdentifier, SIGTERM)
         let status = launcher.wait()
         let checkpoint = try #require(try Checkpoint.readLast(run: RunDirectory(run)))
@@ -182,9 +183,7 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
                 "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
             ], folder: folder)
         }
-        while ranks[0].process.isRunning, !FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000002.safetensors") {
-            usleep(20_000)
-        }
+        waitFor(run + "/checkpoints/step-00000002.safetensors", while: ranks[0])
         kill(ranks[1].process.processIdentifier, SIGKILL)
         let killed = Date()
         let status = ranks[0].wait(timeout: 40)
@@ -196,7 +195,7 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         #expect(checkpoint.state.globalStep >= 2)
         let resumed = try BlockwiseProcess(["pretrain", "--resume", run], folder: folder)
         let later = run + String(format: "/checkpoints/step-%08d.safetensors", checkpoint.state.globalStep + 2)
-        while resumed.process.isRunning, !FileManager.default.fileExists(atPath: later) { usleep(20_000) }
+        waitFor(later, while: resumed)
         kill(resumed.process.processIdentifier, SIGINT)
         #expect(resumed.wait() == 130, "\(resumed.output)")
         #expect(resumed.output.contains("resuming \(run) at step \(checkpoint.state.globalStep)"))
