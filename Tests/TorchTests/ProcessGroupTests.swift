@@ -17,9 +17,10 @@ func freePort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Runs `body` as each rank of a group of `worldSize` ranks, one thread each, over Gloo on
-/// loopback; returns the ranks' results in rank order.
-func onRanks<R: Sendable>(_ worldSize: Int, timeout: Double = 30, _ body: @Sendable @escaping (ProcessGroup) throws -> R) throws -> [R] {
+/// Runs `body` as each rank of a group of `worldSize` ranks, one thread each, over `backend`
+/// (Gloo unless said) on loopback; returns the ranks' results in rank order.
+func onRanks<R: Sendable>(_ worldSize: Int, backend: ProcessGroup.Backend = .gloo, timeout: Double = 30,
+                          _ body: @Sendable @escaping (ProcessGroup) throws -> R) throws -> [R] {
     let port = freePort()
     let results = ResultBox<R>(count: worldSize)
     // A thread per rank: a pool of fewer threads than ranks would leave one waiting forever.
@@ -28,7 +29,8 @@ func onRanks<R: Sendable>(_ worldSize: Int, timeout: Double = 30, _ body: @Senda
         done.enter()
         Thread {
             results.set(rank, Result {
-                let group = try ProcessGroup(host: "127.0.0.1", port: port, rank: rank, worldSize: worldSize, timeout: timeout)
+                let group = try ProcessGroup(host: "127.0.0.1", port: port, rank: rank, worldSize: worldSize, backend: backend,
+                                             timeout: timeout)
                 return try body(group)
             })
             done.leave()
