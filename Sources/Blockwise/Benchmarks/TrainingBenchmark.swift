@@ -3,7 +3,8 @@ import Torch
 
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
 /// without data loading; no run directory is written. Memory is the process's resident (host)
-/// memory: on a GPU it leaves out the device's own memory. Under a launcher of several
+/// memory, which leaves out a GPU's own memory: on CUDA the caching allocator's peak is
+/// reported beside it. Under a launcher of several
 /// processes every rank trains data-parallel, or its block (`distributed.strategy: blocks`),
 /// and rank 0 reports for all of them.
 public enum TrainingBenchmark {
@@ -17,6 +18,9 @@ public enum TrainingBenchmark {
         /// Optimisation steps alone, one batch reused.
         public var stepImagesPerSecond: Double
         public var stepPeakMemoryMB: Double
+        /// On CUDA: the most device memory tensors held at once during the steps alone, by the
+        /// caching allocator's count (`torch.cuda.max_memory_allocated`); nil on the CPU.
+        public var stepPeakCUDAMemoryMB: Double? = nil
         /// Resident memory before the timed steps: weights, optimizer state, data.
         public var baselineMemoryMB: Double
         /// What the steps add on top of the baseline: activations and gradients.
@@ -100,6 +104,7 @@ public enum TrainingBenchmark {
                             stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB)
+        result.stepPeakCUDAMemoryMB = alone.peakCUDAMemoryMB
         if let dataParallel = setup.dataParallel {
             let perRank = try dataParallel.gather([waited, alone.peakMemoryMB])
             result.processes = launch.worldSize
@@ -178,8 +183,9 @@ public enum TrainingBenchmark {
     /// batches from the loader (`loadData`) or one batch reused (the step alone). Returns
     /// images per second, the peak resident memory during the timed steps, and the resident
     /// memory before them (weights, optimizer state, data): peak − baseline is what the steps add.
+    /// On CUDA also the allocator's peak during the timed steps.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
-        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double)
+        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, peakCUDAMemoryMB: Double?)
     {
         let loader = try setup.loader(phase: 0)
         defer { loader.stop() }
@@ -189,12 +195,14 @@ public enum TrainingBenchmark {
         Runtime.synchronize(setup.device)
         setup.dataParallel?.resetWaitTime()
         ProcessMemory.resetPeak()
+        if setup.device.isCUDA { try CUDAMemory.resetPeak(setup.device) }
         let baseline = ProcessMemory.currentMB()
         let start = Date()
         for _ in 0..<steps { _ = try setup.optimise(loadData ? try loader.next().value : first, phase: phase) }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
-        return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline)
+        let cudaPeak = setup.device.isCUDA ? Double(try CUDAMemory.of(setup.device).peakAllocatedBytes) / 1_048_576 : nil
+        return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline, cudaPeak)
     }
 
     /// `blockwise bench --data SPEC --config FILE`: the loader's rate on `spec` against the rate
