@@ -16,8 +16,9 @@ struct Doctor: ParsableCommand {
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print("CUDA devices  \(r.cudaDevices)")
         let missing = ProcessGroup.Backend.allCases.filter { !r.distributedBackends.contains($0) }
+        let idle = r.distributedBackends.contains(.nccl) && r.cudaDevices == 0 ? " (nccl needs a CUDA device: none here)" : ""
         print("distributed   \(r.distributedBackends.map(\.rawValue).joined(separator: ", "))"
-              + (missing.isEmpty ? "" : " (not in this build: \(missing.map(\.rawValue).joined(separator: ", ")))"))
+              + (missing.isEmpty ? "" : " (not in this build: \(missing.map(\.rawValue).joined(separator: ", ")))") + idle)
         for d in r.datasets {
             print("dataset       \(d.name.padding(toLength: 14, withPad: " ", startingAt: 0))"
                   + (d.installed ? "\(d.path)" : "not found at \(d.path) (\(d.hint))"))
