@@ -34,6 +34,10 @@ struct ct_process_group_s {
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<Collectives> backend;
     int32_t backend_code;
+    // An NCCL group also holds a Gloo group over the same store for CPU tensors (a configuration
+    // hash, metrics, message headers), as torch.distributed's default "cpu:gloo,cuda:nccl"
+    // group does: NCCL takes CUDA tensors only. Null in a Gloo group.
+    c10::intrusive_ptr<Collectives> cpu;
     int32_t rank;
     int32_t world_size;
     int64_t id;
@@ -80,11 +84,29 @@ c10d::ReduceOp reduce_op(int32_t code) {
     throw std::invalid_argument("unknown reduce op code " + std::to_string(code));
 }
 
+// The backend that carries `tensors`: an NCCL group's own for CUDA tensors, its Gloo companion
+// for CPU tensors (and for a barrier, which holds back host threads, not GPU streams).
+struct Route {
+    Collectives &group;
+    bool nccl;
+};
+
+Route route(ct_process_group_s &pg, const std::vector<at::Tensor> &tensors) {
+    if (!pg.cpu) return {*pg.backend, pg.backend_code == CT_BACKEND_NCCL};
+    bool cuda = false, host = tensors.empty();
+    for (const auto &t : tensors) (t.is_cuda() ? cuda : host) = true;
+    if (cuda && host) {
+        throw std::invalid_argument("one operation over CPU and CUDA tensors at once: an NCCL group sends CUDA tensors "
+                                    "over NCCL and CPU tensors over Gloo, so each operation takes one kind");
+    }
+    return cuda ? Route{*pg.backend, true} : Route{*pg.cpu, false};
+}
+
 at::Tensor all_reduce_sum(ct_process_group_s &pg, const at::Tensor &x) {
     std::vector<at::Tensor> tensors{x.contiguous().clone()};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    pg.backend->allreduce(tensors, options)->wait();
+    route(pg, tensors).group.allreduce(tensors, options)->wait();
     return tensors[0];
 }
 
@@ -110,7 +132,7 @@ struct DistributedGather : public torch::autograd::Function<DistributedGather> {
         std::vector<at::Tensor> input{x.contiguous()};
         std::vector<std::vector<at::Tensor>> outputs(1);
         for (int32_t r = 0; r < pg.world_size; ++r) outputs[0].push_back(at::empty_like(input[0]));
-        pg.backend->allgather(outputs, input)->wait();
+        route(pg, input).group.allgather(outputs, input)->wait();
         return at::cat(outputs[0], 0);
     }
     static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
@@ -153,7 +175,7 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
         std::vector<at::Tensor> input_stats{at::cat({mean, m2}).to(at::kDouble)};
         std::vector<std::vector<at::Tensor>> gathered(1);
         for (int32_t r = 0; r < pg.world_size; ++r) gathered[0].push_back(at::empty_like(input_stats[0]));
-        pg.backend->allgather(gathered, input_stats)->wait();
+        route(pg, input_stats).group.allgather(gathered, input_stats)->wait();
         at::Tensor stats = at::stack(gathered[0]);          // [ranks, 2C]
         at::Tensor means = stats.narrow(1, 0, channels), m2s = stats.narrow(1, channels, channels);
         double total = static_cast<double>(local) * pg.world_size;
@@ -194,7 +216,7 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
         std::vector<at::Tensor> sums{at::cat({sum_dy, sum_dy_centered})};
         c10d::AllreduceOptions options;
         options.reduceOp = c10d::ReduceOp::SUM;
-        pg.backend->allreduce(sums, options)->wait();
+        route(pg, sums).group.allreduce(sums, options)->wait();
         at::Tensor mean_dy = sums[0].narrow(0, 0, channels) / total;
         at::Tensor mean_dy_centered = sums[0].narrow(0, channels, channels) / total;
         at::Tensor scale = weight.defined() ? weight * invstd : invstd;
@@ -206,9 +228,9 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
     }
 };
 
-ct_work new_work(const ct_process_group_s &pg, c10::intrusive_ptr<c10d::Work> work) {
+ct_work new_work(const ct_process_group_s &pg, const Route &route, c10::intrusive_ptr<c10d::Work> work) {
     std::optional<std::chrono::milliseconds> blocking;
-    if (pg.backend_code == CT_BACKEND_NCCL) blocking = pg.timeout;
+    if (route.nccl) blocking = pg.timeout;
     return new ct_work_s{std::move(work), blocking};
 }
 
@@ -257,6 +279,20 @@ c10::intrusive_ptr<Collectives> make_backend(int32_t backend, const c10::intrusi
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo_options);
 }
 
+// A group of `backend` over `store`, with an NCCL group's Gloo companion under a prefix of its own.
+ct_process_group_s *new_group(int32_t backend, const c10::intrusive_ptr<c10d::Store> &store, int32_t rank, int32_t size,
+                              const std::string &host, std::chrono::milliseconds timeout) {
+    auto collectives = make_backend(backend, store, rank, size, host, timeout);
+    c10::intrusive_ptr<Collectives> cpu;
+    if (backend == CT_BACKEND_NCCL) {
+        cpu = make_backend(CT_BACKEND_GLOO, c10::make_intrusive<c10d::PrefixStore>("cpu", store), rank, size, host, timeout);
+    }
+    auto *pg = new ct_process_group_s{store, collectives, backend, cpu, rank, size, next_id++, host, timeout};
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    registry[pg->id] = pg;
+    return pg;
+}
+
 // NCCL's destructor warns, and may leak its communicators, unless the group was shut down
 // first (destroy_process_group in Python); Gloo needs nothing. shutdown() exists from 2.x on.
 template <class Group>
@@ -300,11 +336,7 @@ int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_si
         options.timeout = timeout;
         auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
         c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>("blockwise", tcp);
-        auto collectives = make_backend(backend, store, rank, world_size, host, timeout);
-        auto *pg = new ct_process_group_s{store, collectives, backend, rank, world_size, next_id++, std::string(host), timeout};
-        std::lock_guard<std::mutex> lock(registry_mutex);
-        registry[pg->id] = pg;
-        *out = pg;
+        *out = new_group(backend, store, rank, world_size, host, timeout);
     })
 }
 
@@ -318,11 +350,7 @@ int32_t ct_pg_new_subgroup(ct_process_group parent, const char *name, int32_t ra
             throw std::invalid_argument("rank " + std::to_string(rank) + " is outside subgroup size " + std::to_string(size));
         }
         c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>(std::string(name), p.store);
-        auto collectives = make_backend(p.backend_code, store, rank, size, p.host, p.timeout);
-        auto *pg = new ct_process_group_s{store, collectives, p.backend_code, rank, size, next_id++, p.host, p.timeout};
-        std::lock_guard<std::mutex> lock(registry_mutex);
-        registry[pg->id] = pg;
-        *out = pg;
+        *out = new_group(p.backend_code, store, rank, size, p.host, p.timeout);
     })
 }
 
@@ -349,7 +377,8 @@ int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *handles, int64_t 
         c10d::AllreduceOptions options;
         options.reduceOp = reduce_op(op);
         auto &g = group(pg);
-        *out = new_work(g, g.backend->allreduce(list, options));
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.allreduce(list, options));
     })
 }
 
@@ -359,7 +388,8 @@ int32_t ct_pg_broadcast(ct_process_group pg, const ct_tensor *handles, int64_t n
         c10d::BroadcastOptions options;
         options.rootRank = root;
         auto &g = group(pg);
-        *out = new_work(g, g.backend->broadcast(list, options));
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.broadcast(list, options));
     })
 }
 
@@ -368,14 +398,18 @@ int32_t ct_pg_all_gather(ct_process_group pg, ct_tensor input, const ct_tensor *
         std::vector<at::Tensor> inputs{T(input)};
         std::vector<std::vector<at::Tensor>> gathered{tensors(outputs, n)};
         auto &g = group(pg);
-        *out = new_work(g, g.backend->allgather(gathered, inputs));
+        std::vector<at::Tensor> all = gathered[0];
+        all.push_back(inputs[0]);
+        auto r = route(g, all);
+        *out = new_work(g, r, r.group.allgather(gathered, inputs));
     })
 }
 
 int32_t ct_pg_barrier(ct_process_group pg, ct_work *out) {
     CT_GUARD({
         auto &g = group(pg);
-        *out = new_work(g, g.backend->barrier());
+        auto r = route(g, {});
+        *out = new_work(g, r, r.group.barrier());
     })
 }
 
@@ -383,7 +417,8 @@ int32_t ct_pg_send(ct_process_group pg, ct_tensor t, int32_t dst, int32_t tag, c
     CT_GUARD({
         std::vector<at::Tensor> list{T(t)};
         auto &g = group(pg);
-        *out = new_work(g, g.backend->send(list, dst, tag));
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.send(list, dst, tag));
     })
 }
 
@@ -391,7 +426,8 @@ int32_t ct_pg_recv(ct_process_group pg, ct_tensor t, int32_t src, int32_t tag, c
     CT_GUARD({
         std::vector<at::Tensor> list{T(t)};
         auto &g = group(pg);
-        *out = new_work(g, g.backend->recv(list, src, tag));
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.recv(list, src, tag));
     })
 }
 

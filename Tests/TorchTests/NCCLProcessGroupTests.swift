@@ -3,7 +3,7 @@ import Testing
 import Torch
 
 /// NCCL groups: what a CUDA build without a GPU can check here, and the collectives on GPUs
-/// where there are some (one rank per GPU, one thread per rank).
+/// where there are some (one rank per GPU, one thread per rank), CPU tensors among them.
 @Suite(.serialized) struct NCCLProcessGroupTests {
     static var gpus: Int { ProcessGroup.Backend.nccl.isAvailable ? Runtime.cudaDeviceCount : 0 }
 
@@ -39,9 +39,13 @@ import Torch
             let inSubgroup = Tensor([Float(9)]).to(device)
             try sub.allReduce([inSubgroup]).wait()
             let differentiable = try group.sum(Tensor([Float(3)]).to(device))
-            return [sum, average, broadcast, gathered[0], inSubgroup, differentiable].map { $0.to(.cpu).toArray(Float.self) }
+            // CPU tensors take the group's Gloo companion; one operation takes one kind.
+            let onHost = Tensor([Float(2)])
+            try group.allReduce([onHost]).wait()
+            #expect(throws: TorchError.self) { try group.allReduce([Tensor([Float(1)]), Tensor([Float(1)]).to(device)]) }
+            return [sum, average, broadcast, gathered[0], inSubgroup, differentiable, onHost].map { $0.to(.cpu).toArray(Float.self) }
         }
-        #expect(results[0] == [[1, 2], [4, 6], [5], [7, 8], [9], [3]])
+        #expect(results[0] == [[1, 2], [4, 6], [5], [7, 8], [9], [3], [2]])
     }
 
     @Test(.enabled(if: gpus >= 2))
@@ -53,12 +57,15 @@ import Torch
             try group.allReduce([sum]).wait()
             let gathered = (0..<2).map { _ in Tensor.zeros([1], device: device) }
             try group.allGather(Tensor([r]).to(device), into: gathered).wait()
-            let received = Tensor.zeros([1], device: device)
+            let received = Tensor.zeros([1], device: device), header = Tensor.zeros([1], dtype: .int64)
             if group.rank == 0 {
+                try group.send(Tensor([Int64(7)]), to: 1).wait()
                 try group.send(Tensor([Float(42)]).to(device), to: 1).wait()
             } else {
+                try group.receive(into: header, from: 0).wait()
                 try group.receive(into: received, from: 0).wait()
             }
+            #expect(header.toArray(Int64.self) == [group.rank == 0 ? 0 : 7])
             let sub = try group.subgroup(named: "pair", rank: group.rank, size: 2)
             let subSum = Tensor([r]).to(device)
             try sub.allReduce([subSum]).wait()

@@ -279,6 +279,8 @@ int32_t ct_dist_backend_available(int32_t backend);
 /* Joins a group of world_size ranks through the store at host:port, which this process serves
  * when serve_store is 1 (rank 0, unless a launcher serves it); timeout_ms bounds the
  * rendezvous and every collective. NCCL without a CUDA device fails before the rendezvous.
+ * An NCCL group carries CUDA tensors over NCCL and CPU tensors (and barriers) over a Gloo group
+ * of its own, as torch.distributed's "cpu:gloo,cuda:nccl" does; one operation takes one kind.
  * Waiting on NCCL work blocks the thread until the collective ends on the GPU (or fails after
  * timeout_ms), as Gloo's does. */
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
