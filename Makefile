@@ -70,5 +70,6 @@ test-cuda-build: deps
 bench: release
 	$(SCRATCH)/release/blockwise bench --ops
 
+# The installed CUDA wheels (.build-cuda/site) are kept: they are downloads, not build output.
 clean:
-	rm -rf .build .build-libtorch
+	rm -rf .build .build-libtorch .build-cuda/swift
