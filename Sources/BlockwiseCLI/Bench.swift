@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Option(help: "With --config: also time N data-parallel processes on this machine, against one process.")
     var nprocPerNode: Int?
 
+    @Flag(help: "With --config: time each block's forward, head, projector, loss and backward, and the optimizer.")
+    var profile = false
+
     @Option(help: .hidden)
     var resultFile: String?
 
@@ -71,6 +74,10 @@ struct Bench: ParsableCommand {
                 return print(String(decoding: text, as: UTF8.self))
             }
             print(result)
+        } else if let config, profile {
+            let profile = try TrainingBenchmark.profile(config: try resolved(config), steps: steps)
+            if json { return try printJSON(profile) }
+            printProfile(profile)
         } else if let config {
             let resolved = try resolved(config)
             if let processes = nprocPerNode, processes > 1 {
@@ -97,6 +104,20 @@ struct Bench: ParsableCommand {
         printTable(scaling.dataParallel)
         print(String(format: "scaling: %d processes give %.2fx the images/s of one (steps alone)", processes, scaling.efficiency))
         if let forecast = scaling.forecast { printForecast(forecast) }
+    }
+
+    /// Milliseconds per step by block and part, then the step's own parts.
+    private func printProfile(_ profile: TrainingBenchmark.Profile) {
+        let parts = ["forward", "head", "projector", "loss", "backward"]
+        print("ms per step   " + parts.map { $0.leftPadded(10) }.joined() + "     total".leftPadded(10))
+        for (k, times) in profile.blocks.enumerated() {
+            let total = parts.reduce(0) { $0 + (times[$1] ?? 0) }
+            print("block \(k + 1)".padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + (parts.map { times[$0] ?? 0 } + [total]).map { String(format: "%10.1f", $0) }.joined())
+        }
+        let stepParts = ["probe", "exchange", "optimizer"]
+        print("step: " + stepParts.map { String(format: "%@ %.1f", $0, profile.step[$0] ?? 0) }.joined(separator: ", ")
+              + String(format: "; whole step %.1f ms", profile.totalMilliseconds))
     }
 
     /// The pipeline's predicted rate on several devices, from the stage costs of one process.
@@ -127,6 +148,9 @@ struct Bench: ParsableCommand {
         if result.blockRanks == nil {
             print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
         }
+        print(String(format: "  malloc          %@: %.0f MB held free after the steps (%@=%@ to change)", result.hostAllocator,
+                     result.freeHeldMemoryMB, HostAllocator.environmentVariable,
+                     result.hostAllocator == HostAllocator.retain.rawValue ? HostAllocator.system.rawValue : HostAllocator.retain.rawValue))
         for rank in result.blockRanks ?? [] {
             print(String(format: "  rank %d, block %d%@: compute %.1f ms, waits %.1f ms for input, sends %.1f MB per step; peak RSS %.0f MB",
                          rank.rank, rank.block, result.blockRanks!.contains { $0.replica > 0 } ? ", replica \(rank.replica + 1)" : "",

@@ -15,6 +15,10 @@ struct Doctor: ParsableCommand {
         print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print("CUDA devices  \(r.cudaDevices)")
+        switch r.hostAllocator {
+        case .retain: print("malloc        retain: freed memory kept for the next step (\(HostAllocator.environmentVariable)=system for glibc's defaults)")
+        case .system: print("malloc        system: glibc's defaults, large blocks mapped and unmapped every step")
+        }
         let missing = ProcessGroup.Backend.allCases.filter { !r.distributedBackends.contains($0) }
         let idle = r.distributedBackends.contains(.nccl) && r.cudaDevices == 0 ? " (nccl needs a CUDA device: none here)" : ""
         print("distributed   \(r.distributedBackends.map(\.rawValue).joined(separator: ", "))"

@@ -6,6 +6,7 @@
 #include <c10/core/GradMode.h>
 #include <torch/csrc/api/include/torch/version.h>
 #include <chrono>
+#include <limits>
 #include <dlfcn.h>
 #include <mutex>
 #include <malloc.h>
@@ -155,6 +156,21 @@ int32_t ct_get_num_threads(int32_t *out) { CT_GUARD(*out = at::get_num_threads()
 int32_t ct_manual_seed(uint64_t seed) { CT_GUARD(at::manual_seed(seed)) }
 
 void ct_release_free_memory(void) { malloc_trim(0); }
+
+// 2 GiB: the largest value mallopt takes (an int).
+int32_t ct_malloc_retain_freed(void) {
+    int threshold = std::numeric_limits<int>::max();
+    return mallopt(M_MMAP_THRESHOLD, threshold) == 1 && mallopt(M_TRIM_THRESHOLD, threshold) == 1 ? 1 : 0;
+}
+
+int64_t ct_malloc_free_bytes(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    return static_cast<int64_t>(mallinfo2().fordblks);
+#else
+    // Older glibc's counters are ints, which wrap above 2 GiB.
+    return static_cast<int64_t>(static_cast<unsigned>(mallinfo().fordblks));
+#endif
+}
 
 int32_t ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int32_t enabled) { c10::GradMode::set_enabled(enabled != 0); }

@@ -65,6 +65,18 @@ public func withGradMode<R>(_ enabled: Bool, _ body: () throws -> R) rethrows ->
     return try body()
 }
 
+/// Runs `body` under autocast on `device`'s kind of device (`torch.autocast`): with `dtype`
+/// (bfloat16 or float16), the dispatcher runs convolutions and matrix products in it and the
+/// other ops as PyTorch's autocast policy says; nil runs `body` with autocast off, e.g. for a
+/// loss that must stay in float32 inside an autocast region. The previous state is restored.
+public func withAutocast<R>(_ dtype: DType?, device: Device, _ body: () throws -> R) rethrows -> R {
+    let cuda: Int32 = device.isCUDA ? 1 : 0
+    var wasEnabled: Int32 = 0, wasDType: Int32 = 0
+    check(ct_autocast_enter(cuda, dtype == nil ? 0 : 1, (dtype ?? .float32).code, &wasEnabled, &wasDType))
+    defer { check(ct_autocast_exit(cuda, wasEnabled, wasDType)) }
+    return try body()
+}
+
 /// The gradients of `outputs` with respect to `inputs` without touching any `.grad`
 /// (`torch.autograd.grad`). An entry is nil for an input the outputs do not depend on
 /// (when `allowUnused`).

@@ -29,7 +29,7 @@ import Torch
     /// A valid value of `key` other than its default.
     static func alternativeText(_ key: ConfigKey) -> String? {
         if let choice = key.choices.map(\.name).first(where: { $0 != key.defaultText }) { return choice }
-        for candidate in ["3", "16", "0.5", "true", "false", "[1, 2]", "1+2,3,4", "8-8", "cpu", "synthetic:shapes", "x"]
+        for candidate in ["3", "16", "0.5", "0.25", "true", "false", "[1, 2]", "1+2,3,4", "8-8", "cpu", "synthetic:shapes", "x"]
             where candidate != key.defaultText {
             var config = Config()
             if (try? config.set("\(key.path)=\(candidate)")) != nil { return candidate }
@@ -168,7 +168,14 @@ import Torch
 
     static var files: [String] {
         let enumerator = FileManager.default.enumerator(atPath: root.path)
-        return (enumerator?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        return (enumerator?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("sweeps/") }.sorted()
+    }
+
+    /// Sweep files (`blockwise sweep`) are read as sweeps: every variant's configuration is checked.
+    @Test func everyShippedSweepIsValid() throws {
+        let sweeps = (FileManager.default.enumerator(atPath: Self.root.path + "/sweeps")?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".yaml") }
+        #expect(!sweeps.isEmpty)
+        for file in sweeps { _ = try SweepPlan(contentsOf: Self.root.appendingPathComponent("sweeps/" + file).path) }
     }
 
     @Test func everyModeHasAFashionMNISTConfig() {

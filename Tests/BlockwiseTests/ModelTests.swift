@@ -161,6 +161,71 @@ private func fixtureLines(_ name: String) throws -> [String] {
     }
 }
 
+/// The fused CbE head (`PoolingHead.fused`) against the composed conv, BN, ReLU and pooling
+/// layers of the reference code, in float64.
+@Suite struct FusedPoolingHeadTests {
+    static let kinds: [PoolingKind] = [.convExpansion, .convExpansionL2, .convExpansionSqrt]
+
+    /// A float64 head whose BN weight and bias are away from their initial 1 and 0.
+    func head(_ kind: PoolingKind, fused: Bool, kernelSize: Int = 1, groups: Int = 1) throws -> PoolingHead {
+        let head = try PoolingHead(kind, inputChannels: 8, outputDimension: 24, kernelSize: kernelSize, groups: groups,
+                                   generator: Generator(seed: 3))
+        head.to(dtype: .float64)
+        head.fused = fused
+        let g = Generator(seed: 4)
+        let norm = head.expansion!.layers[1] as! BatchNorm
+        withNoGrad {
+            norm.weight!.uniform_(0.5, 1.5, generator: g)
+            norm.bias!.uniform_(-0.5, 0.5, generator: g)
+        }
+        return head
+    }
+
+    /// The output, the gradients of the input and of every parameter (conv weight, BN weight
+    /// and bias), then every buffer (running mean and variance, batches tracked) after the pass.
+    func pass(_ head: PoolingHead, seed: UInt64) -> [(String, Tensor)] {
+        let g = Generator(seed: seed)
+        let x = (Tensor.randn([6, 8, 5, 5], dtype: .float64, generator: g) + 0.2).requiresGrad_()
+        let upstream = Tensor.randn([6, 24], dtype: .float64, generator: g)
+        let z = head(x)
+        let parameters = head.namedParameters()
+        let grads = gradients(of: [z], withRespectTo: [x] + parameters.map(\.tensor), gradOutputs: [upstream])
+        return [("output", z.detach()), ("input gradient", grads[0]!)]
+            + zip(parameters, grads.dropFirst()).map { ("\($0.0.name) gradient", $0.1!) }
+            + head.namedBuffers().map { ($0.name, $0.tensor.to(.float64)) }
+    }
+
+    @Test(arguments: kinds)
+    func theFusedHeadGivesTheComposedValuesGradientsAndRunningStatisticsInTrainingAndEvaluation(_ kind: PoolingKind) throws {
+        let fused = try head(kind, fused: true), composed = try head(kind, fused: false)
+        for (step, training) in [true, true, false].enumerated() {
+            fused.train(training)
+            composed.train(training)
+            let a = pass(fused, seed: UInt64(10 + step)), b = pass(composed, seed: UInt64(10 + step))
+            #expect(a.map(\.0) == b.map(\.0))
+            #expect(a.count == 8, "output, 4 gradients, 3 buffers")
+            for ((name, x), (_, y)) in zip(a, b) {
+                #expect(x.allClose(y, rtol: 1e-10, atol: 1e-12), "\(kind) \(training ? "training" : "evaluation") step \(step): \(name)")
+            }
+        }
+    }
+
+    @Test func aOneByOneHeadFusesAndOthersFallBackToTheComposedLayers() throws {
+        let x = Tensor.randn([2, 8, 5, 5], dtype: .float64)
+        #expect(try head(.convExpansion, fused: true).fusedExpansion(x) != nil)
+        #expect(try head(.convExpansionL2, fused: true).fusedExpansion(x) != nil)
+        #expect(try head(.convExpansion, fused: false).fusedExpansion(x) == nil)
+        #expect(try head(.convExpansion, fused: true, kernelSize: 3).fusedExpansion(x) == nil)
+        #expect(try head(.convExpansion, fused: true, groups: 4).fusedExpansion(x) == nil)
+    }
+
+    @Test func fusingKeepsTheStateDictNames() throws {
+        #expect(try head(.convExpansion, fused: true).orderedStateDict().map(\.name)
+            == ["expansion.0.weight", "expansion.1.weight", "expansion.1.bias", "expansion.1.running_mean",
+                "expansion.1.running_var", "expansion.1.num_batches_tracked"])
+    }
+}
+
 @Suite struct ProjectorTests {
     @Test func buildsLinearBatchNormReLUBetweenLayersAndAPlainLinearLast() throws {
         let projector = Projector(inputDimension: 16, layerSizes: [32, 32, 8])

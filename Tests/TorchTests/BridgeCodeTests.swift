@@ -17,6 +17,7 @@ import Testing
         #expect(Set(GridPadding.allCases.map(\.code)).count == GridPadding.allCases.count)
         #expect(Set(Reduction.allCases.map(\.code)).count == Reduction.allCases.count)
         #expect(Set(PaddingMode.allCases.map(\.code)).count == PaddingMode.allCases.count)
+        #expect(Set(SpatialPooling.allCases.map(\.code)).count == SpatialPooling.allCases.count)
     }
 
     @Test(arguments: DType.allCases)

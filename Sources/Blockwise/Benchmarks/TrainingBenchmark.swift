@@ -28,6 +28,11 @@ public enum TrainingBenchmark {
         /// Steps fed by the loader (decoding and two-view augmentation in the background).
         public var imagesPerSecondWithData: Double
         public var peakMemoryMBWithData: Double
+        /// What malloc does with freed memory in this process (`HostAllocator`: retain or system).
+        public var hostAllocator = Runtime.hostAllocator.rawValue
+        /// Memory malloc held free after the steps alone, in MB: what keeping freed memory
+        /// costs on top of what the tensors use (its share of the peak is in `stepPeakMemoryMB`).
+        public var freeHeldMemoryMB = 0.0
         /// Data-parallel processes; the images per second above are global (all ranks').
         public var processes: Int = 1
         /// Per rank: seconds per step spent waiting for gradient averages after the step's
@@ -103,7 +108,8 @@ public enum TrainingBenchmark {
                             threads: Runtime.threads, batchSize: config.data.batchSize, steps: steps,
                             stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
-                            imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB)
+                            imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
+                            freeHeldMemoryMB: alone.freeHeldMemoryMB)
         result.stepPeakCUDAMemoryMB = alone.peakCUDAMemoryMB
         if let dataParallel = setup.dataParallel {
             let perRank = try dataParallel.gather([waited, alone.peakMemoryMB])
@@ -179,30 +185,39 @@ public enum TrainingBenchmark {
         return Date().timeIntervalSince(start) / Double(repeats)
     }
 
-    /// Times `steps` optimisation steps of the first phase after `warmup` untimed ones, with
-    /// batches from the loader (`loadData`) or one batch reused (the step alone). Returns
-    /// images per second, the peak resident memory during the timed steps, and the resident
-    /// memory before them (weights, optimizer state, data): peak − baseline is what the steps add.
-    /// On CUDA also the allocator's peak during the timed steps.
+    /// Times `steps` optimisation steps of the first phase after `warmup` (at least one)
+    /// untimed ones, with batches from the loader (`loadData`) or one batch reused (the step
+    /// alone). Returns images per second, the peak resident memory of the last warm-up step and
+    /// the timed steps, the resident memory before them (weights, optimizer state, data):
+    /// peak − baseline is what the steps add, and the memory malloc holds free after them.
+    /// On CUDA also the allocator's peak over the same steps.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
-        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, peakCUDAMemoryMB: Double?)
+        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, freeHeldMemoryMB: Double,
+            peakCUDAMemoryMB: Double?)
     {
+        precondition(warmup >= 1, "the peak is measured from the last warm-up step")
         let loader = try setup.loader(phase: 0)
         defer { loader.stop() }
         let first = try loader.next().value
         let phase = setup.plan.phases[0]
-        for _ in 0..<warmup { _ = try setup.optimise(loadData ? try loader.next().value : first, phase: phase) }
+        let step = { _ = try setup.optimise(loadData ? try loader.next().value : first, phase: phase) }
+        for _ in 1..<warmup { try step() }
         Runtime.synchronize(setup.device)
-        setup.dataParallel?.resetWaitTime()
         ProcessMemory.resetPeak()
         if setup.device.isCUDA { try CUDAMemory.resetPeak(setup.device) }
         let baseline = ProcessMemory.currentMB()
+        // The memory that resetPeak gave back is faulted in again here, not in the timed steps;
+        // this step's peak is theirs.
+        try step()
+        Runtime.synchronize(setup.device)
+        setup.dataParallel?.resetWaitTime()
         let start = Date()
-        for _ in 0..<steps { _ = try setup.optimise(loadData ? try loader.next().value : first, phase: phase) }
+        for _ in 0..<steps { try step() }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
         let cudaPeak = setup.device.isCUDA ? Double(try CUDAMemory.of(setup.device).peakAllocatedBytes) / 1_048_576 : nil
-        return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline, cudaPeak)
+        return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline,
+                Runtime.freeHostMemoryHeldMB, cudaPeak)
     }
 
     /// `blockwise bench --data SPEC --config FILE`: the loader's rate on `spec` against the rate

@@ -83,10 +83,16 @@ public struct Config: Equatable, Sendable {
         public var initBlocks = [1]
         public var initFrozen = true
         public var recompute = false
+        /// Autocast's lower precision for the blocks, heads and projectors; the losses stay float32.
+        public var precision = Precision.fp32
         public var onlineProbe = true
         /// With several processes: every BN layer normalises with the whole global batch's
         /// statistics (the projectors' and the objective's always do).
         public var syncBatchNorm = true
+        /// Difficulty-based routing of examples to blocks (App. A); `.none`: every example trains every block.
+        public var routing = Routing.Scheme.none
+        /// `weighted` routing: the weight of the blocks an example is not routed to.
+        public var routingWeight = 0.5
     }
 
     public struct OptimizerSection: Equatable, Sendable {

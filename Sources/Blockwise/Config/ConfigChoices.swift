@@ -123,3 +123,35 @@ public enum ParallelStrategy: String, CaseIterable, ConfigChoice {
         }
     }
 }
+
+/// `training.routing`: which blocks an example trains (paper App. A).
+extension Routing.Scheme: ConfigChoice {
+    public var summary: String {
+        switch self {
+        case .none: return "every example trains every block"
+        case .allBelow: return "an example trains the block its difficulty ranks it to and every block below; the blocks above never see it"
+        case .weighted: return "an example trains its block with weight 1 and every other with training.routing_weight"
+        }
+    }
+}
+
+/// `training.precision`: the number format autocast runs the network's matrix products in.
+public enum Precision: String, CaseIterable, ConfigChoice {
+    case fp32
+    case bf16
+
+    /// Autocast's lower-precision dtype; nil for float32 throughout.
+    public var autocast: DType? {
+        switch self {
+        case .fp32: return nil
+        case .bf16: return .bfloat16
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .fp32: return "float32 throughout"
+        case .bf16: return "convolutions and matrix products in bfloat16 (autocast), the rest as PyTorch's autocast policy says"
+        }
+    }
+}

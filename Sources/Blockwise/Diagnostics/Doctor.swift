@@ -18,6 +18,8 @@ public struct DoctorReport: Sendable {
     public var datasets: [DatasetPresence]
     /// The process-group backends this build can create (data-parallel training).
     public var distributedBackends: [ProcessGroup.Backend]
+    /// What malloc does with freed memory in this process (`BLOCKWISE_MALLOC`).
+    public var hostAllocator: HostAllocator
     public var warnings: [String]
 
     /// Below this many GFLOP/s per core a product is running on a reference BLAS: OpenBLAS
@@ -42,6 +44,7 @@ public struct DoctorReport: Sendable {
             matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
             datasets: DatasetPresence.scan(),
             distributedBackends: ProcessGroup.Backend.allCases.filter(\.isAvailable),
+            hostAllocator: Runtime.hostAllocator,
             warnings: [])
         if let warning = blasWarning(gflops: report.matmulGFLOPS, threads: report.threads) {
             report.warnings.append(warning)

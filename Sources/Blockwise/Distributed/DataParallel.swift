@@ -116,6 +116,16 @@ public final class DataParallel {
         return outputs.map { $0.toArray(Double.self) }
     }
 
+    /// Every rank's `tensors` (the same shapes and dtypes on each), by rank.
+    func gather(_ tensors: [Tensor]) throws -> [[Tensor]] {
+        let outputs = tensors.map { tensor in (0..<launch.worldSize).map { _ in Tensor.empty(tensor.shape, dtype: tensor.dtype) } }
+        try exchange {
+            let works = try zip(tensors, outputs).map { try group.allGather($0.to(.cpu).contiguous(), into: $1) }
+            for work in works { try work.wait() }
+        }
+        return (0..<launch.worldSize).map { rank in outputs.map { $0[rank] } }
+    }
+
     func resetWaitTime() { waitSeconds = 0 }
 
     /// Whether any rank asks for it: ranks stop together, at the same step.

@@ -70,16 +70,17 @@ public enum LocalLauncher {
         worker.terminationReason == .uncaughtSignal ? 128 + worker.terminationStatus : worker.terminationStatus
     }
 
-    /// The command line of each worker: this one without `--nproc-per-node N`.
-    public static func workerArguments(_ arguments: [String]) -> [String] {
+    /// The command line of each worker: this one without `--nproc-per-node N` (or the option
+    /// `dropping` names).
+    public static func workerArguments(_ arguments: [String], dropping option: String = "--nproc-per-node") -> [String] {
         var result: [String] = []
         var skipNext = false
         for argument in arguments.dropFirst() {
             if skipNext {
                 skipNext = false
-            } else if argument == "--nproc-per-node" {
+            } else if argument == option {
                 skipNext = true
-            } else if !argument.hasPrefix("--nproc-per-node=") {
+            } else if !argument.hasPrefix(option + "=") {
                 result.append(argument)
             }
         }

@@ -18,4 +18,10 @@ enum FileFingerprint {
         }
         return "\(size)-" + String(crc, radix: 16)
     }
+
+    /// The fingerprint of a file's contents already read: the same as `of(path)` for that file.
+    static func of(bytes: [UInt8]) -> String {
+        let crc = bytes.withUnsafeBufferPointer { crc32(crc32(0, nil, 0), $0.baseAddress, uInt($0.count)) }
+        return "\(bytes.count)-" + String(crc, radix: 16)
+    }
 }

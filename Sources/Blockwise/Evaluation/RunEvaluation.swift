@@ -21,8 +21,7 @@ public struct RunEvaluation {
         guard batchSize > 0 else { throw RunError("the batch size must be positive, got \(batchSize)") }
         self.run = run
         config = try run.config()
-        backbone = try run.loadBackbone()
-        backboneFingerprint = try FileFingerprint.of(run.backbonePath)
+        (backbone, backboneFingerprint) = try run.loadFingerprintedBackbone()
         self.device = device ?? config.run.device.resolved()
         self.batchSize = batchSize
     }

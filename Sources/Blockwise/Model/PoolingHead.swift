@@ -32,6 +32,10 @@ public final class PoolingHead: Module, UnaryLayer {
     let bins: (height: Int, width: Int)
     /// The reference code's `pool_conv_block_k`: conv, BN, ReLU (keys 0, 1; ReLU has none).
     let expansion: Sequential?
+    /// Whether CbE runs as one fused node that never holds the expanded [N, D, H, W] tensor
+    /// whole (`convBatchNormReLUPool`), where it applies (see `fusedExpansion`); off, the
+    /// composed layers run, as in the reference code. The same values and gradients either way.
+    public var fused = true
 
     public init(_ kind: PoolingKind, inputChannels: Int, outputDimension: Int = 2048, kernelSize: Int = 1,
                 groups: Int = 1, generator: Generator? = nil) throws {
@@ -70,12 +74,49 @@ public final class PoolingHead: Module, UnaryLayer {
             return x.mean(dims: [2, 3])
         case .localSpatial:
             return adaptiveAvgPool2d(x, outputSize: [bins.height, bins.width]).flatten(start: 1)
-        case .convExpansion:
-            return expansion!(x).mean(dims: [2, 3])
-        case .convExpansionL2:
-            return expansion!(x).square().mean(dims: [2, 3]).sqrt()
-        case .convExpansionSqrt:
-            return (expansion!(x) + 1e-6).sqrt().mean(dims: [2, 3])
+        case .convExpansion, .convExpansionL2, .convExpansionSqrt:
+            return fusedExpansion(x) ?? composedExpansion(x)
         }
+    }
+
+    /// How CbE pools its expanded tensor; nil for GSP and LSP, which expand nothing.
+    var expansionPooling: SpatialPooling? {
+        switch kind {
+        case .globalSpatial, .localSpatial: return nil
+        case .convExpansion: return .mean
+        case .convExpansionL2: return .rootMeanSquare
+        case .convExpansionSqrt: return .meanSquareRoot
+        }
+    }
+
+    /// CbE through the layers of `expansion`, the expanded tensor held whole.
+    func composedExpansion(_ x: Tensor) -> Tensor {
+        let y = expansion!(x)
+        switch expansionPooling! {
+        case .mean: return y.mean(dims: [2, 3])
+        case .rootMeanSquare: return y.square().mean(dims: [2, 3]).sqrt()
+        case .meanSquareRoot: return (y + 1e-6).sqrt().mean(dims: [2, 3])
+        }
+    }
+
+    /// CbE as one fused node, or nil where the fusion does not apply and the composed layers
+    /// run instead: a k×k kernel or groups (the statistics would need the covariance of
+    /// patches, or a block-diagonal weight), a batch norm without affine parameters, input other
+    /// than float32/float64, and a batch norm synchronised over a process group (SyncBatchNorm
+    /// in data-parallel runs): the fused node's statistics would need the sums of every rank's
+    /// channel means and covariances forward and of its gradient sums backward; the composed
+    /// layers already synchronise exactly, so they run.
+    func fusedExpansion(_ x: Tensor) -> Tensor? {
+        guard fused, let pooling = expansionPooling, let expansion,
+              let convolution = expansion.layers[0] as? Conv2d, let normalization = expansion.layers[1] as? BatchNorm,
+              convolution.kernelSize == 1, convolution.groups == 1, convolution.bias == nil,
+              let weight = normalization.weight, let bias = normalization.bias, !normalization.isSynchronized,
+              x.dtype == .float32 || x.dtype == .float64
+        else { return nil }
+        let pass = normalization.beginForward()
+        return convBatchNormReLUPool(x, convWeight: convolution.weight, bnWeight: weight, bnBias: bias,
+                                     runningMean: pass.runningMean, runningVar: pass.runningVar,
+                                     batchStatistics: pass.batchStatistics, momentum: pass.momentum,
+                                     eps: normalization.eps, pooling: pooling)
     }
 }

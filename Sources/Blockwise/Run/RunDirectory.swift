@@ -93,19 +93,29 @@ public struct RunDirectory: Sendable {
     /// The trained backbone: the architecture of config.yaml with the weights of backbone.safetensors.
     /// Weights that are not all finite are refused, naming the file and the first such tensor:
     /// every feature would be NaN, and a probe would score chance without a word.
-    public func loadBackbone() throws -> ResNet {
+    public func loadBackbone() throws -> ResNet { try loadFingerprintedBackbone().backbone }
+
+    /// The backbone and the fingerprint of the file it was read from, both from one read: a
+    /// training run replaces backbone.safetensors each epoch, and two reads could see two files,
+    /// caching one epoch's features under the next one's key.
+    func loadFingerprintedBackbone() throws -> (backbone: ResNet, fingerprint: String) {
         let config = try self.config()
-        guard FileManager.default.fileExists(atPath: backbonePath) else {
+        guard let data = FileManager.default.contents(atPath: backbonePath) else {
             throw RunError("\(path): no backbone.safetensors yet (the run has not finished an epoch)")
         }
+        let bytes = [UInt8](data)
         let backbone = ResNet(config.model)
-        try backbone.load(safetensors: backbonePath)
+        do {
+            _ = try backbone.load(stateDict: try SafeTensors.read(bytes: bytes, name: backbonePath).tensors)
+        } catch {
+            throw RunError("\(backbonePath): \(error)")
+        }
         let nonFinite = backbone.orderedStateDict().first { $0.tensor.dtype.isFloatingPoint && $0.tensor.isFinite().all().item() == 0 }
         if let nonFinite {
             throw RunError("\(backbonePath): \(nonFinite.name) holds NaN or infinite values; the weights are unusable "
                 + "(a diverged run, or a damaged file)")
         }
-        return backbone
+        return (backbone, FileFingerprint.of(bytes: bytes))
     }
 }
 

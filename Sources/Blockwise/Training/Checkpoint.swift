@@ -38,7 +38,9 @@ public enum Checkpoint {
 
     /// Writes a checkpoint and returns its path; keeps the newest `keep` numbered files.
     @discardableResult
-    public static func write(run: RunDirectory, state: TrainingState, setup: TrainingSetup, keep: Int) throws -> String {
+    /// `replicaNoise` holds the other data-parallel replicas' noise streams (by replica, then block).
+    public static func write(run: RunDirectory, state: TrainingState, setup: TrainingSetup, keep: Int,
+                             replicaNoise: [[Tensor]] = []) throws -> String {
         var tensors: [(String, Tensor)] = setup.network.orderedStateDict().map { ("model." + $0.name, $0.tensor) }
         let optimizerState = setup.optimizer.stateDict()
         tensors += optimizerState.tensors.sorted { $0.key < $1.key }.map { ("optimizer." + $0.key, $0.value) }
@@ -46,6 +48,10 @@ public enum Checkpoint {
         let probeState = setup.probe?.optimizer.stateDict() ?? OptimizerState()
         tensors += probeState.tensors.sorted { $0.key < $1.key }.map { ("probe_optimizer." + $0.key, $0.value) }
         tensors += setup.noise.generators.indices.map { (NoiseStreams.key(block: $0), setup.noise[$0].state) }
+        for (replica, streams) in replicaNoise.enumerated() where replica > 0 {
+            tensors += streams.enumerated().map { (NoiseStreams.key(block: $0.offset, replica: replica), $0.element) }
+        }
+        tensors += setup.routing?.checkpointTensors ?? []
         let metadata = [
             "format": format,
             "state": try json(state),
@@ -149,9 +155,13 @@ public enum Checkpoint {
             }
             // Checkpoints before the streams were per block hold one, `rng.noise`: its stream
             // cannot be split, so such a run resumes with fresh streams.
+            // Each data-parallel replica takes its own streams where the checkpoint has them (a run
+            // of as many processes or more); one it lacks keeps its fresh streams.
+            let replica = setup.placement?.replica ?? setup.launch.rank
             for k in setup.noise.generators.indices {
-                if let stream = contents.tensors[NoiseStreams.key(block: k)] { setup.noise[k].state = stream }
+                if let stream = contents.tensors[NoiseStreams.key(block: k, replica: replica)] { setup.noise[k].state = stream }
             }
+            try setup.routing?.restore(contents.tensors, path: contents.path)
         } catch {
             throw RunError("\(contents.path) does not fit this run: \(error)")
         }

@@ -17,6 +17,9 @@ public final class NoiseStreams {
 
     public subscript(block: Int) -> Generator { generators[block] }
 
-    /// Checkpoint names of the streams' states.
-    static func key(block: Int) -> String { "rng.noise.\(block)" }
+    /// Checkpoint names of the streams' states: the first replica's `rng.noise.K`, another's
+    /// `rng.noise.K.replica.R`.
+    static func key(block: Int, replica: Int = 0) -> String {
+        replica == 0 ? "rng.noise.\(block)" : "rng.noise.\(block).replica.\(replica)"
+    }
 }

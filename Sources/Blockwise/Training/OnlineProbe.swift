@@ -39,7 +39,8 @@ public final class OnlineProbe: Module {
         let targets = labelled(labels)
         var scores: [Int: Score] = [:]
         for (k, output) in outputs {
-            let features = labelled(output.detach().mean(dims: [2, 3]))
+            // Block outputs of a bf16 run are bf16; the classifier is float32.
+            let features = labelled(output.detach().mean(dims: [2, 3]).to(.float32))
             let logits = classifiers[k](features)
             crossEntropy(logits, targets).backward()
             let correct = withNoGrad { (logits.argmax(dim: 1) .== targets).to(.int64).sum().itemInt() }

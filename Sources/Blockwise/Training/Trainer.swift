@@ -144,7 +144,7 @@ public final class Trainer {
             if try setup.dataParallel?.anyRank(shouldStop()) ?? shouldStop() { return false }
             let batch = try loader.next()
             setup.optimizer.applySchedule(schedule, step: state.phaseStep)
-            let losses = try optimise(batch.value, phase: phase)
+            let losses = try optimise(batch.value, phase: phase, position: batch.position)
             lastLosses = losses
             state.phaseStep += 1
             state.globalStep += 1
@@ -173,10 +173,10 @@ public final class Trainer {
 
     /// One optimisation step, its losses and probe scores added to the epoch's sums. Returns
     /// each block's loss (nil where the phase computes none).
-    func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> [Double?] {
+    func optimise(_ batch: TwoViewBatch, phase: TrainingPhase, position: DataPosition) throws -> [Double?] {
         let result: TrainingSetup.StepResult
         do {
-            result = try setup.optimise(batch, phase: phase)
+            result = try setup.optimise(batch, phase: phase, position: position)
         } catch let error as NonFiniteLoss {
             let last = FileManager.default.fileExists(atPath: run.checkpointsPath + "/last.safetensors")
                 ? run.checkpointsPath + "/last.safetensors" : "none yet"
@@ -213,6 +213,8 @@ public final class Trainer {
     /// Logs and resets the epoch's means, saves the backbone, and writes the epoch's checkpoint
     /// when one is due; returns whether it wrote one.
     func finishEpoch(record: (MetricsRecord) throws -> Void, epochs: Int) throws -> Bool {
+        // The epoch's difficulties route the next one.
+        setup.routing?.endEpoch()
         let sums = try epochSums()
         let means = zip(sums.lossSums, sums.lossCounts).map { $1 > 0 ? $0 / Double($1) : nil }
         let probe = zip(sums.probeCorrect, sums.probeSeen).map { $1 > 0 ? Double($0) / Double($1) : nil }
@@ -249,7 +251,10 @@ public final class Trainer {
     func checkpoint() throws -> String {
         try gatherBlocks()
         let sums = try epochSums()
-        let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep) : ""
+        // Data-parallel replicas each draw their own noise: every stream is saved.
+        let noise = setup.pipeline == nil ? try setup.dataParallel?.gather(setup.noise.generators.map(\.state)) ?? [] : []
+        let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep,
+                                                   replicaNoise: noise) : ""
         try setup.dataParallel?.barrier()
         return path
     }

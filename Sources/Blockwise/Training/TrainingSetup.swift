@@ -20,7 +20,7 @@ public final class TrainingSetup {
     public let dataset: any ImageDataset
     public let network: BlockwiseNetwork
     public let plan: TrainingPlan
-    public let step: BlockwiseStep
+    public internal(set) var step: BlockwiseStep
     public let optimizer: Optimizer
     public let probe: OnlineProbe?
     /// The noise injected into block outputs, a stream per block: saved in checkpoints so a
@@ -29,6 +29,8 @@ public final class TrainingSetup {
     /// Each block's parameters, in one order on every rank: what data-parallel training
     /// averages after the block's backward.
     let blockParameters: [[Tensor]]
+    /// Difficulty-based routing (`training.routing`); nil when every example trains every block.
+    public let routing: Routing?
     /// Blocks (from 0) that `training.init_from` provides.
     public let loadedBlocks: Set<Int>
     /// What the set-up chose that a user should know (e.g. which images a supervised mode reads).
@@ -101,7 +103,7 @@ public final class TrainingSetup {
         }
         if let placement { try Self.checkPipelined(plan, placement: placement) }
         step = BlockwiseStep(network: network, objectives: try Self.objectives(config, blocks: partition.count, group: group),
-                             recompute: config.training.recompute)
+                             recompute: config.training.recompute, precision: config.training.precision.autocast)
         if let placement {
             // The device holds this process's block; the others' weights stay in host memory.
             for module in network.modules(ofBlock: placement.block) { module.to(device: device) }
@@ -117,6 +119,7 @@ public final class TrainingSetup {
         } else {
             probe = nil
         }
+        routing = try Routing(config, plan: plan, objectives: step.objectives, count: dataset.count, launch: launch)
         // Each replica draws the noise of its own shard from streams of its own.
         noise = NoiseStreams(seed: seed, blocks: partition.count, replica: placement?.replica ?? launch.rank, device: device)
     }
@@ -176,21 +179,39 @@ public final class TrainingSetup {
     /// One optimisation step on a batch: forward and backward of every trained block (each
     /// block's gradients averaged over ranks as soon as its backward ends), the optimizer step,
     /// and the online probe's step. A non-finite loss stops it before any weight changes.
-    public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase) throws -> StepResult {
+    /// Under routing, `position` (the batch's place in its epoch) says which examples it holds.
+    public func optimise(_ batch: TwoViewBatch, phase: TrainingPhase, position: DataPosition? = nil) throws -> StepResult {
+        step.profile?.beginStep()
         let labels = batch.labels.to(device)
-        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, noise: noise, afterForward: { _, _, _ in }) { k in
+        let indices = try routing == nil ? nil : position.map { try epochPlan().batch(epoch: $0.epoch, index: $0.index) }
+        let routed = indices.map { routing!.weights(for: $0, trained: phase.trainedBlocks) }
+        let result = try step.run(batch.viewA, batch.viewB, labels: labels, phase: phase, noise: noise, routing: routed,
+                                  afterForward: { _, _, _ in }) { k in
             try dataParallel?.startAveraging(blockParameters[k])
         }
-        let scores = probe?.fit(outputs: result.outputs.mapValues(\.0), labels: labels) ?? [:]
+        if let indices, let measured = result.difficulty {
+            routing?.record(indices: measured.rows.map { indices[$0] }, difficulties: measured.values)
+        }
+        var scores: [Int: OnlineProbe.Score] = [:]
+        if let probe {
+            // Blocks that routing gave part of the batch are scored on that part.
+            for (k, output) in result.outputs {
+                let own = result.rows[k].map { labels.indexSelect(dim: 0, index: Tensor($0.map(Int64.init), device: labels.device)) } ?? labels
+                scores.merge(probe.fit(outputs: [k: output.0], labels: own)) { a, _ in a }
+            }
+        }
+        step.profile?.mark(nil, .probe)
         if let probe { try dataParallel?.startAveraging(probe.parameters()) }
         try dataParallel?.finishAveraging()
         let (losses, totals) = try reduced(losses: result.losses, scores: scores)
+        step.profile?.mark(nil, .exchange)
         for (k, loss) in losses.enumerated() {
             if let loss, !loss.isFinite { throw NonFiniteLoss(block: k, value: loss) }
         }
         optimizer.step()
         optimizer.zeroGrad()
         probe?.update()
+        step.profile?.mark(nil, .optimizer)
         return StepResult(losses: losses, probe: totals)
     }
 
@@ -199,7 +220,11 @@ public final class TrainingSetup {
         -> (losses: [Double?], scores: [Int: OnlineProbe.Score])
     {
         let blocks = network.partition.count
-        let local = (0..<blocks).map { losses[$0]?.item() ?? 0 }
+        // One read of every block's loss: on a GPU each read waits for the device.
+        let trained = losses.keys.sorted()
+        let values = trained.isEmpty ? [] : Tensor.stack(trained.map { losses[$0]!.to(.float64) }).to(.cpu).toArray(Double.self)
+        let read = Dictionary(uniqueKeysWithValues: zip(trained, values))
+        let local = (0..<blocks).map { read[$0] ?? 0 }
             + (0..<blocks).flatMap { [Double(scores[$0]?.correct ?? 0), Double(scores[$0]?.labelled ?? 0)] }
         let total = try dataParallel?.sum(local) ?? local
         let world = Double(launch.worldSize)

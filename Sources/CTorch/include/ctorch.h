@@ -72,8 +72,16 @@ int32_t ct_get_num_threads(int32_t *out);
 int32_t ct_manual_seed(uint64_t seed);
 /* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
 void ct_release_free_memory(void);
+/* malloc keeps freed memory for later allocations (no mmap below 2 GiB, no trimming of the
+ * heap's top below 2 GiB): 1 when both settings took, 0 otherwise. */
+int32_t ct_malloc_retain_freed(void);
+/* bytes that malloc holds free, in every arena */
+int64_t ct_malloc_free_bytes(void);
 int32_t ct_grad_enabled(void);
 void ct_set_grad_enabled(int32_t enabled);
+// Autocast on the CPU (cuda = 0) or CUDA devices: enter returns the previous state, which exit restores.
+int32_t ct_autocast_enter(int32_t cuda, int32_t enabled, int32_t dtype, int32_t *was_enabled, int32_t *was_dtype);
+int32_t ct_autocast_exit(int32_t cuda, int32_t was_enabled, int32_t was_dtype);
 /* Seconds per call of at::add on two 1-element tensors, measured inside C++. */
 int32_t ct_bench_native_add(int64_t iterations, double *out);
 
@@ -219,6 +227,17 @@ int32_t ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *stride, 
  * the stats are updated in place with momentum and the unbiased batch variance. */
 int32_t ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
                       int32_t training, double momentum, double eps, ct_tensor *out);
+/* the spatial pooling of ct_conv_bn_relu_pool, of r = ReLU(y) over positions: mean(r),
+ * √mean(r²), mean(√(r + 1e-6)) */
+enum { CT_POOLING_MEAN = 0, CT_POOLING_ROOT_MEAN_SQUARE, CT_POOLING_MEAN_SQUARE_ROOT };
+/* Convolution 1×1 without bias [D, C, 1, 1] → batch norm (bn_weight, bn_bias) → ReLU → spatial
+ * pooling, of x [N, C, H, W] to [N, D], differentiable, never holding [N, D, H, W] whole.
+ * batch_statistics: normalise with the batch's statistics and update the running statistics
+ * when given (as ct_batch_norm in training); else normalise with the running statistics.
+ * tile_elements: elements of the expansion computed at once, 0 for the device's default. */
+int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_weight, ct_tensor bn_bias,
+                             ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
+                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor *out);
 int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,

@@ -149,6 +149,26 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         #expect(try stepLosses(run).count == 24)
     }
 
+    /// Each process draws its own noise; checkpoints keep every process's streams, so a
+    /// two-process run stopped and resumed with two processes is the same computation.
+    @Test func aStoppedTwoRankRunWithNoiseResumesWithEveryRanksNoiseStream() throws {
+        let folder = TemporaryFolder()
+        let config = try writeTinyConfig(in: folder, ["training.epochs=4", "checkpoint.every_steps=1", "model.noise=independent"])
+        _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/straight", "--nproc-per-node", "2"], folder: folder)
+        let run = folder.path + "/stopped"
+        let launcher = try BlockwiseProcess(["pretrain", config, "--out", run, "--nproc-per-node", "2"], folder: folder)
+        while launcher.process.isRunning, !FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000002.safetensors") {
+            usleep(20_000)
+        }
+        kill(launcher.process.processIdentifier, SIGTERM)
+        let status = launcher.wait()
+        let checkpoint = try #require(try Checkpoint.readLast(run: RunDirectory(run)))
+        try #require(status == 130 && checkpoint.state.globalStep < 12, "not stopped early (\(String(describing: status))):\n\(launcher.output)")
+        #expect(checkpoint.tensors["rng.noise.3.replica.1"] != nil)
+        _ = try runBlockwise(["pretrain", "--resume", run, "--nproc-per-node", "2"], folder: folder)
+        #expect(try largestDifference(folder.path + "/straight/checkpoints/last.safetensors", run + "/checkpoints/last.safetensors") == 0)
+    }
+
     @Test func aKilledRankEndsTheOthersWithAnErrorNamingItAndTheRunResumes() throws {
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder, ["training.epochs=100", "checkpoint.every_steps=1", "run.timeout_s=20"])

@@ -4,6 +4,21 @@ import Torch
 @testable import Blockwise
 
 @Suite struct FeatureExtractionTests {
+    /// The cache key names the file the weights came from: both come from one read, and the
+    /// key is the fingerprint of the file on disk, as caches written before hold it.
+    @Test func theBackboneAndItsCacheKeyComeFromOneRead() throws {
+        let fixture = try RunFixture()
+        let evaluation = try RunEvaluation(run: fixture.run)
+        #expect(evaluation.backboneFingerprint == (try FileFingerprint.of(fixture.run.backbonePath)))
+        let saved = try SafeTensors.read(contentsOf: fixture.run.backbonePath).tensors
+        for (name, tensor) in evaluation.backbone.stateDict() {
+            #expect((tensor.to(.float64) - saved[name]!.to(.float64)).abs().max().item() == 0, "\(name)")
+        }
+        // Another file: another key.
+        try ResNet(fixture.config.model, generator: Generator(seed: 9)).save(safetensors: fixture.run.backbonePath)
+        #expect(try RunEvaluation(run: fixture.run).backboneFingerprint != evaluation.backboneFingerprint)
+    }
+
     @Test func blockFeaturesAreTheSpatialMeanOfEachStageOutputInEvaluationMode() throws {
         let fixture = try RunFixture()
         let backbone = try fixture.run.loadBackbone()

@@ -4,6 +4,8 @@ struct LineChart {
     struct Series {
         var name: String
         var points: [(x: Double, y: Double)]
+        /// Half-lengths of error bars at the points (a standard deviation over seeds), if any.
+        var errors: [Double]? = nil
     }
 
     var title: String
@@ -26,6 +28,10 @@ struct LineChart {
             let color = chartColor(index)
             let path = line.points.map { "\(f(frame.px($0.x))),\(f(frame.py($0.y)))" }.joined(separator: " ")
             svg += "<polyline class=\"series\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            for (point, error) in zip(line.points, line.errors ?? []) where error > 0 {
+                let (x, low, high) = (f(frame.px(point.x)), f(frame.py(point.y - error)), f(frame.py(point.y + error)))
+                svg += "<path class=\"error-bar\" stroke=\"\(color)\" d=\"M\(x) \(low)V\(high)\"/>"
+            }
             if markers || line.points.count == 1 {
                 for point in line.points {
                     svg += "<circle cx=\"\(f(frame.px(point.x)))\" cy=\"\(f(frame.py(point.y)))\" r=\"4\" fill=\"\(color)\"/>"

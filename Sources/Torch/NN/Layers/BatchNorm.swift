@@ -55,24 +55,46 @@ open class BatchNorm: Module, UnaryLayer {
         }
     }
 
-    open func callAsFunction(_ x: Tensor) -> Tensor {
-        checkInput(x)
+    /// How one forward pass normalises.
+    public struct Normalization {
+        /// Whether the batch's own statistics normalise (training, or no running statistics).
+        public let batchStatistics: Bool
+        /// The running statistics that the pass updates (with batch statistics) or normalises
+        /// with; nil where it does neither.
+        public let runningMean: Tensor?
+        public let runningVar: Tensor?
+        /// The weight of this batch in the running statistics.
+        public let momentum: Double
+    }
+
+    /// Counts the batch (in training) and says how this forward pass normalises: the
+    /// bookkeeping of `callAsFunction`, shared with fused layers that hold a batch norm's state.
+    public func beginForward() -> Normalization {
         var factor = momentum ?? 0
         if training, trackRunningStats, let count = numBatchesTracked {
             _ = withNoGrad { count.copy_(count + 1) }
             if momentum == nil { factor = 1 / Double(count.itemInt()) }
         }
         // Without running statistics there is nothing else to normalise with.
-        let useBatchStats = training || (runningMean == nil && runningVar == nil)
-        let updateStats = !training || trackRunningStats
-        if useBatchStats, let processGroup, processGroup.worldSize > 1 {
-            return synchronizedBatchNorm(x, weight: weight, bias: bias, runningMean: updateStats ? runningMean : nil,
-                                         runningVar: updateStats ? runningVar : nil, momentum: factor, eps: eps,
+        let batchStatistics = training || (runningMean == nil && runningVar == nil)
+        let running = !training || trackRunningStats
+        return Normalization(batchStatistics: batchStatistics, runningMean: running ? runningMean : nil,
+                             runningVar: running ? runningVar : nil, momentum: factor)
+    }
+
+    /// Whether training normalises over a process group of several ranks.
+    public var isSynchronized: Bool { (processGroup?.worldSize ?? 1) > 1 }
+
+    open func callAsFunction(_ x: Tensor) -> Tensor {
+        checkInput(x)
+        let pass = beginForward()
+        if pass.batchStatistics, let processGroup, isSynchronized {
+            return synchronizedBatchNorm(x, weight: weight, bias: bias, runningMean: pass.runningMean,
+                                         runningVar: pass.runningVar, momentum: pass.momentum, eps: eps,
                                          group: processGroup)
         }
-        return batchNorm(x, weight: weight, bias: bias, runningMean: updateStats ? runningMean : nil,
-                         runningVar: updateStats ? runningVar : nil, training: useBatchStats,
-                         momentum: factor, eps: eps)
+        return batchNorm(x, weight: weight, bias: bias, runningMean: pass.runningMean, runningVar: pass.runningVar,
+                         training: pass.batchStatistics, momentum: pass.momentum, eps: eps)
     }
 }
 

@@ -1,0 +1,258 @@
+// Convolution 1×1 → batch norm → ReLU → spatial pooling as one autograd node that never holds
+// the expanded tensor [N, D, H, W] whole: the expansion dominates the memory and the time of a
+// conv-expansion pooling head, and every pass over it is memory-bound.
+//
+// The convolution is linear, so batch norm's statistics of u = W x follow from the input's:
+// mean_d = w_d·μ and var_d = w_d Σ w_dᵀ, with μ and Σ (C × C) the channel mean and biased
+// covariance of x over batch and space. Normalisation then folds into the convolution:
+// BN(W x) = W' x + b' with W' = diag(a) W, a = γ / √(var + eps), b' = β − a·mean. What is left,
+// ReLU and the spatial reduction, runs over tiles of the expansion, each one GEMM small enough
+// to stay in cache until the reduction reads it. Backward recomputes the tiles.
+//
+// Backward, with g = dL/dy over the expansion (from the pooling) and M = N·H·W:
+//   S1 = Σ g,  G = Σ g xᵀ (D × C),  S2 = Σ g (u − mean) = rowsum(G ∘ W) − mean·S1,
+//   dβ = S1,  dγ = S2 / √(var + eps),
+//   and with batch statistics (which depend on x and W), c = a · S2 / ((var + eps) M):
+//   dW = diag(a) G − (a S1) μᵀ − M diag(c) W Σ,
+//   dx = W'ᵀ g − A (x − μ) − Wᵀ (a S1 / M),  A = Wᵀ diag(c) W (C × C);
+//   with running statistics only the first term of each remains.
+// The terms that need the whole batch (S1, G) come out of the same pass over the tiles that
+// writes W'ᵀ g, and the remaining terms are cheap passes over x: one pass of GEMMs in all.
+//
+// x is laid out channel-major, [C, N·P], so that every tile is one GEMM with the folded weight
+// packed once: per-image batched products of the same size ran at half the rate (OpenBLAS).
+#include "bridge.hpp"
+#include <torch/csrc/autograd/custom_function.h>
+
+namespace {
+
+// The spatial pooling after the ReLU, per channel of r = ReLU(y) over P positions.
+enum class Pooling { mean, root_mean_square, mean_square_root };
+
+Pooling pooling_kind(int32_t code) {
+    switch (code) {
+    case CT_POOLING_MEAN: return Pooling::mean;
+    case CT_POOLING_ROOT_MEAN_SQUARE: return Pooling::root_mean_square;
+    case CT_POOLING_MEAN_SQUARE_ROOT: return Pooling::mean_square_root;
+    }
+    throw std::invalid_argument("unknown pooling code " + std::to_string(code));
+}
+
+// The ε of the square-root pooling, √(r + ε), as in the reference code.
+constexpr double square_root_epsilon = 1e-6;
+
+// A tile of the expansion: `images` images from `image`, positions [position, position + positions).
+struct Tile {
+    int64_t image, images, position, positions;
+};
+
+// Whole images while an image's expansion fits in the budget, else spans of one image's
+// positions: either way a tile's columns of the channel-major x are one strided matrix.
+std::vector<Tile> tiles(int64_t images, int64_t positions, int64_t channels, int64_t budget) {
+    std::vector<Tile> result;
+    if (channels * positions <= budget) {
+        int64_t step = std::max<int64_t>(1, budget / (channels * positions));
+        for (int64_t n = 0; n < images; n += step) result.push_back({n, std::min(step, images - n), 0, positions});
+    } else {
+        int64_t step = std::max<int64_t>(1, budget / channels);
+        for (int64_t n = 0; n < images; ++n) {
+            for (int64_t p = 0; p < positions; p += step) result.push_back({n, 1, p, std::min(step, positions - p)});
+        }
+    }
+    return result;
+}
+
+// Elements of the expansion per tile when the caller leaves it to the bridge. On a CPU, a tile
+// that the cores' caches hold between the GEMM that writes it and the passes that read it:
+// on 2 cores with 1 MiB of L2 each, tiles of 2^16 to 2^20 elements ran the bench's heads
+// within about 10% of each other, 2^18 (1 MiB of float32) among the fastest. On a GPU (not
+// measured), tiles large enough that kernel launches cost little, small against the expansion
+// of a large batch.
+int64_t default_budget(const at::Tensor &x) { return x.is_cuda() ? (int64_t{1} << 24) : (int64_t{1} << 18); }
+
+// The tile's columns of a channel-major [C, N, P] tensor, as a [C, images·positions] view.
+at::Tensor columns(const at::Tensor &x, const Tile &t) {
+    return x.narrow(1, t.image, t.images).narrow(2, t.position, t.positions).view({x.size(0), t.images * t.positions});
+}
+
+// y = W' x + b' over one tile: [D, images, positions].
+at::Tensor expansion(const at::Tensor &x_columns, const at::Tensor &w, const at::Tensor &b, const Tile &t) {
+    return at::addmm(b.unsqueeze(1), w, x_columns).view({w.size(0), t.images, t.positions});
+}
+
+// What the pooling sums over positions, from y (overwritten).
+at::Tensor pooled_sum(at::Tensor y, Pooling pooling) {
+    y.relu_();
+    switch (pooling) {
+    case Pooling::mean: break;
+    case Pooling::root_mean_square: y.square_(); break;
+    case Pooling::mean_square_root: y.add_(square_root_epsilon).sqrt_(); break;
+    }
+    return y.sum(2);
+}
+
+// dL/dy over one tile from y and the pooling's per-(image, channel) factor.
+at::Tensor pooling_gradient(at::Tensor y, const at::Tensor &factor, Pooling pooling) {
+    at::Tensor f = factor.unsqueeze(2);
+    switch (pooling) {
+    case Pooling::mean: return at::threshold_backward(f.expand_as(y), y, 0);
+    // Selected by the ReLU's mask rather than multiplied by it, as the composed ops' ReLU
+    // does: an all-zero channel has an infinite √ derivative (z = 0), and 0·∞ would be NaN.
+    case Pooling::root_mean_square: return at::threshold_backward(at::relu(y).mul_(f), y, 0);
+    case Pooling::mean_square_root: {
+        at::Tensor d = at::relu(y).add_(square_root_epsilon).rsqrt_().mul_(f);
+        return at::threshold_backward(d, y, 0);
+    }
+    }
+    throw std::logic_error("unreachable pooling");
+}
+
+// The input as a channel-major [C, N, P] tensor.
+at::Tensor channel_major(const at::Tensor &input) {
+    return input.reshape({input.size(0), input.size(1), -1}).transpose(0, 1).contiguous();
+}
+
+struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReLUPool> {
+    // The statistics as input-side quantities: mean and 1/√(var + eps) per output channel and,
+    // with batch statistics, the input's channel mean μ and W Σ.
+    struct Statistics {
+        at::Tensor mean, invstd, input_mean, weight_covariance;
+    };
+
+    // x: channel-major [C, M]; w: [D, C].
+    static Statistics batch_statistics(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &running_mean,
+                                       const c10::optional<at::Tensor> &running_var, double momentum, double eps) {
+        int64_t count = x.size(1);
+        TORCH_CHECK(count > 1, "Expected more than 1 value per channel when training, got ", count);
+        at::Tensor mu = x.mean(1);
+        // Centred before the product: E[xxᵀ] − μμᵀ would cancel digits in float32.
+        at::Tensor centred = x - mu.unsqueeze(1);
+        at::Tensor covariance = at::mm(centred, centred.t()).div_(static_cast<double>(count));
+        at::Tensor weight_covariance = at::mm(w, covariance);
+        at::Tensor mean = at::mv(w, mu);
+        at::Tensor variance = (weight_covariance * w).sum(1).clamp_min_(0);
+        // As torch's batch norm: the running variance is unbiased.
+        if (running_mean) running_mean->mul_(1 - momentum).add_(mean.to(running_mean->scalar_type()), momentum);
+        if (running_var) {
+            double unbiased = static_cast<double>(count) / static_cast<double>(count - 1);
+            running_var->mul_(1 - momentum).add_(variance.to(running_var->scalar_type()), momentum * unbiased);
+        }
+        return {mean, (variance + eps).rsqrt(), mu, weight_covariance};
+    }
+
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &input, const at::Tensor &conv_weight,
+                              const at::Tensor &bn_weight, const at::Tensor &bn_bias,
+                              const c10::optional<at::Tensor> &running_mean, const c10::optional<at::Tensor> &running_var,
+                              bool use_batch_statistics, double momentum, double eps, int64_t pooling_code, int64_t budget) {
+        Pooling pooling = pooling_kind(static_cast<int32_t>(pooling_code));
+        TORCH_CHECK(input.dim() == 4, "conv_bn_relu_pool: expected input [N, C, H, W], got ", input.sizes());
+        int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
+        int64_t expanded = conv_weight.size(0);
+        TORCH_CHECK(conv_weight.dim() == 4 && conv_weight.size(1) == channels && conv_weight.size(2) == 1 && conv_weight.size(3) == 1,
+                    "conv_bn_relu_pool: expected a 1×1 convolution weight [D, ", channels, ", 1, 1], got ", conv_weight.sizes());
+        TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,
+                    "conv_bn_relu_pool: float32 or float64 only, got ", input.scalar_type());
+        at::Tensor x = channel_major(input);
+        at::Tensor w = conv_weight.reshape({expanded, channels});
+        Statistics s;
+        if (use_batch_statistics) {
+            s = batch_statistics(x.view({channels, -1}), w, running_mean, running_var, momentum, eps);
+        } else {
+            TORCH_CHECK(running_mean && running_var, "conv_bn_relu_pool: without batch statistics it needs running statistics");
+            // Copies: a later training pass moves the running statistics before this backward runs.
+            s.mean = running_mean->to(x.scalar_type(), false, true);
+            s.invstd = (running_var->to(x.scalar_type()) + eps).rsqrt();
+        }
+        at::Tensor scale = bn_weight * s.invstd;
+        at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
+
+        budget = budget > 0 ? budget : default_budget(x);
+        at::Tensor sums = at::zeros({expanded, images}, x.options());
+        for (const Tile &t : tiles(images, positions, expanded, budget)) {
+            sums.narrow(1, t.image, t.images).add_(pooled_sum(expansion(columns(x, t), w_folded, b_folded, t), pooling));
+        }
+        at::Tensor z = sums.t().contiguous().div_(static_cast<double>(positions));
+        if (pooling == Pooling::root_mean_square) z.sqrt_();
+
+        ctx->save_for_backward({input, conv_weight, bn_weight, bn_bias, s.mean, s.invstd, s.input_mean, s.weight_covariance, z});
+        ctx->saved_data["pooling"] = pooling_code;
+        ctx->saved_data["budget"] = budget;
+        ctx->saved_data["batch_statistics"] = use_batch_statistics;
+        return z;
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+        // The backward below is not itself differentiable: a second derivative would be wrong.
+        TORCH_CHECK(!at::GradMode::is_enabled(), "conv_bn_relu_pool has no second derivative (create_graph)");
+        auto saved = ctx->get_saved_variables();
+        const at::Tensor &input = saved[0], &conv_weight = saved[1], &bn_weight = saved[2], &bn_bias = saved[3];
+        const at::Tensor &mean = saved[4], &invstd = saved[5], &mu = saved[6], &weight_covariance = saved[7], &z = saved[8];
+        Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
+        int64_t budget = ctx->saved_data["budget"].toInt();
+        bool use_batch_statistics = ctx->saved_data["batch_statistics"].toBool();
+
+        int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
+        int64_t expanded = conv_weight.size(0);
+        at::Tensor x = channel_major(input);
+        at::Tensor w = conv_weight.reshape({expanded, channels});
+        at::Tensor scale = bn_weight * invstd;
+        at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * mean;
+
+        // dL/dy = factor · (the pooling's derivative at y), per channel and image.
+        double p = static_cast<double>(positions);
+        const at::Tensor &dz = grads[0];
+        at::Tensor factor = (pooling == Pooling::mean ? dz / p
+                             : pooling == Pooling::root_mean_square ? dz / (z * p)
+                             : dz / (2 * p)).t();
+
+        bool input_grad = ctx->needs_input_grad(0);
+        at::Tensor sum_g = at::zeros({expanded}, x.options());
+        at::Tensor g_x = at::zeros({expanded, channels}, x.options());
+        at::Tensor dx = input_grad ? at::empty_like(x) : at::Tensor();
+        at::Tensor w_folded_t = w_folded.t();
+        for (const Tile &t : tiles(images, positions, expanded, budget)) {
+            at::Tensor x_columns = columns(x, t);
+            at::Tensor g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t),
+                                            factor.narrow(1, t.image, t.images), pooling)
+                               .reshape({expanded, t.images * t.positions});
+            sum_g.add_(g.sum(1));
+            g_x.addmm_(g, x_columns.t());
+            if (input_grad) {
+                at::Tensor dx_columns = columns(dx, t);
+                at::mm_out(dx_columns, w_folded_t, g);
+            }
+        }
+
+        at::Tensor centred_sum = (g_x * w).sum(1) - mean * sum_g;  // S2
+        at::Tensor grad_gamma = centred_sum * invstd;
+        at::Tensor grad_w = scale.unsqueeze(1) * g_x;
+        if (use_batch_statistics) {
+            double count = static_cast<double>(images * positions);
+            at::Tensor c = scale * invstd.square() * centred_sum / count;
+            grad_w.sub_(at::outer(scale * sum_g, mu)).sub_(c.unsqueeze(1) * weight_covariance, count);
+            if (input_grad) {
+                at::Tensor a = at::mm(w.t(), c.unsqueeze(1) * w);
+                at::Tensor shift = at::mv(w.t(), scale * sum_g / count) - at::mv(a, mu);
+                dx.view({channels, -1}).addmm_(a, x.view({channels, -1}), 1, -1).sub_(shift.unsqueeze(1));
+            }
+        }
+        at::Tensor none;
+        at::Tensor grad_input = input_grad ? dx.transpose(0, 1).contiguous().view(input.sizes()) : none;
+        return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none};
+    }
+};
+
+} // namespace
+
+extern "C" {
+
+int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_weight, ct_tensor bn_bias,
+                             ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
+                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor *out) {
+    auto given = [](ct_tensor h) { return h ? c10::optional<at::Tensor>(h->t) : c10::nullopt; };
+    CT_RETURN(ConvBatchNormReLUPool::apply(T(x), T(conv_weight), T(bn_weight), T(bn_bias), given(running_mean),
+                                           given(running_var), batch_statistics != 0, momentum, eps,
+                                           static_cast<int64_t>(pooling), tile_elements))
+}
+
+} // extern "C"

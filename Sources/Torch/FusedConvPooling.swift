@@ -1,0 +1,43 @@
+import CTorch
+
+/// How `convBatchNormReLUPool` reduces r = ReLU(y) over the spatial positions of each channel.
+public enum SpatialPooling: CaseIterable, Sendable {
+    /// mean(r)
+    case mean
+    /// √mean(r²)
+    case rootMeanSquare
+    /// mean(√(r + 1e-6))
+    case meanSquareRoot
+
+    /// The bridge's constant for this pooling.
+    var code: Int32 {
+        switch self {
+        case .mean: return Int32(CT_POOLING_MEAN)
+        case .rootMeanSquare: return Int32(CT_POOLING_ROOT_MEAN_SQUARE)
+        case .meanSquareRoot: return Int32(CT_POOLING_MEAN_SQUARE_ROOT)
+        }
+    }
+}
+
+/// `pool(ReLU(batchNorm(conv2d(x, convWeight))))` for a 1×1 convolution without bias from C to
+/// D channels, of x [N, C, H, W] to [N, D], with the values and gradients of the composed ops
+/// but without ever holding the expanded [N, D, H, W] tensor whole: batch norm's statistics
+/// come from the input's channel mean and C × C covariance (the convolution is linear), and
+/// the expansion is computed, reduced and (in backward) recomputed a tile at a time.
+///
+/// With `batchStatistics` the batch's statistics normalise and the running statistics, when
+/// given, move by `momentum` (unbiased variance), as `batchNorm(training: true)`; otherwise
+/// the running statistics normalise. float32 and float64; no second derivative.
+/// `tileElements`: elements of the expansion computed at once; nil for the device's default.
+public func convBatchNormReLUPool(_ x: Tensor, convWeight: Tensor, bnWeight: Tensor, bnBias: Tensor,
+                                  runningMean: Tensor?, runningVar: Tensor?, batchStatistics: Bool,
+                                  momentum: Double, eps: Double, pooling: SpatialPooling,
+                                  tileElements: Int? = nil) -> Tensor {
+    withExtendedLifetime((runningMean, runningVar)) {
+        Tensor.make {
+            ct_conv_bn_relu_pool(x.handle, convWeight.handle, bnWeight.handle, bnBias.handle, runningMean?.handle,
+                                 runningVar?.handle, batchStatistics ? 1 : 0, momentum, eps, pooling.code,
+                                 Int64(tileElements ?? 0), $0)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Testing
+import Torch
+
+/// `convBatchNormReLUPool` against the composed ops it fuses (conv2d, batchNorm, relu, the
+/// pooling) in float64: values, every gradient and the running statistics, with tiles of
+/// several images, of one whole image and of spans of one image's positions.
+@Suite struct FusedConvPoolingTests {
+    static let (images, channels, expanded, height, width) = (5, 4, 6, 3, 4)
+    static let momentum = 0.1
+    static let eps = 1e-5
+    /// Elements per tile: two images, one image, and spans of 1 and 5 of an image's 12 positions.
+    static let tiles: [Int?] = [nil, 2 * expanded * height * width, expanded * height * width, expanded, 5 * expanded]
+
+    /// One set of inputs; the input is shifted so that many pre-activations are negative and
+    /// the ReLU matters.
+    struct Inputs {
+        let x: Tensor
+        let convWeight: Tensor
+        let bnWeight: Tensor
+        let bnBias: Tensor
+        let runningMean: Tensor
+        let runningVar: Tensor
+        let upstream: Tensor
+
+        init(seed: UInt64) {
+            let g = Generator(seed: seed)
+            x = (Tensor.randn([images, channels, height, width], dtype: .float64, generator: g) + 0.3).requiresGrad_()
+            convWeight = Tensor.randn([expanded, channels, 1, 1], dtype: .float64, generator: g).requiresGrad_()
+            bnWeight = (Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5).requiresGrad_()
+            bnBias = (Tensor.randn([expanded], dtype: .float64, generator: g) * 0.5).requiresGrad_()
+            runningMean = Tensor.randn([expanded], dtype: .float64, generator: g)
+            runningVar = Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5
+            upstream = Tensor.randn([images, expanded], dtype: .float64, generator: g)
+        }
+
+        var parameters: [Tensor] { [x, convWeight, bnWeight, bnBias] }
+    }
+
+    /// The output, the gradients of x, the convolution weight, the BN weight and bias, and the
+    /// running statistics after the pass.
+    static func run(_ inputs: Inputs, fused: Bool, batchStatistics: Bool, pooling: SpatialPooling,
+                    tileElements: Int? = nil) -> [Tensor] {
+        let mean = inputs.runningMean.clone(), variance = inputs.runningVar.clone()
+        let z: Tensor
+        if fused {
+            z = convBatchNormReLUPool(inputs.x, convWeight: inputs.convWeight, bnWeight: inputs.bnWeight,
+                                      bnBias: inputs.bnBias, runningMean: mean, runningVar: variance,
+                                      batchStatistics: batchStatistics, momentum: momentum, eps: eps,
+                                      pooling: pooling, tileElements: tileElements)
+        } else {
+            let y = batchNorm(conv2d(inputs.x, weight: inputs.convWeight), weight: inputs.bnWeight, bias: inputs.bnBias,
+                              runningMean: mean, runningVar: variance, training: batchStatistics,
+                              momentum: momentum, eps: eps).relu()
+            switch pooling {
+            case .mean: z = y.mean(dims: [2, 3])
+            case .rootMeanSquare: z = y.square().mean(dims: [2, 3]).sqrt()
+            case .meanSquareRoot: z = (y + 1e-6).sqrt().mean(dims: [2, 3])
+            }
+        }
+        let grads = gradients(of: [z], withRespectTo: inputs.parameters, gradOutputs: [inputs.upstream])
+        return [z.detach()] + grads.map { $0! } + [mean, variance]
+    }
+
+    static let names = ["output", "input gradient", "conv weight gradient", "BN weight gradient", "BN bias gradient",
+                        "running mean", "running var"]
+
+    @Test(arguments: SpatialPooling.allCases, [true, false])
+    func everyTilingGivesTheComposedOpsValuesGradientsAndRunningStatistics(_ pooling: SpatialPooling,
+                                                                           batchStatistics: Bool) {
+        let inputs = Inputs(seed: 11)
+        let expected = Self.run(inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
+        for tile in Self.tiles {
+            let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling, tileElements: tile)
+            for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name), tile \(tile.map(String.init) ?? "default")")
+            }
+        }
+    }
+
+    @Test func withoutRunningStatisticsTheBatchStatisticsStillNormalise() {
+        let inputs = Inputs(seed: 12)
+        let fused = convBatchNormReLUPool(inputs.x, convWeight: inputs.convWeight, bnWeight: inputs.bnWeight,
+                                          bnBias: inputs.bnBias, runningMean: nil, runningVar: nil,
+                                          batchStatistics: true, momentum: Self.momentum, eps: Self.eps, pooling: .mean)
+        let composed = batchNorm(conv2d(inputs.x, weight: inputs.convWeight), weight: inputs.bnWeight,
+                                 bias: inputs.bnBias, training: true, eps: Self.eps).relu().mean(dims: [2, 3])
+        #expect(fused.allClose(composed, rtol: 1e-10, atol: 1e-12))
+    }
+
+    @Test func float32AgreesWithTheComposedOpsToFloat32Precision() {
+        let inputs = Inputs(seed: 13)
+        let x = inputs.x.detach().to(.float32), w = inputs.convWeight.detach().to(.float32)
+        let gamma = inputs.bnWeight.detach().to(.float32), beta = inputs.bnBias.detach().to(.float32)
+        let fused = convBatchNormReLUPool(x, convWeight: w, bnWeight: gamma, bnBias: beta, runningMean: nil,
+                                          runningVar: nil, batchStatistics: true, momentum: Self.momentum, eps: Self.eps,
+                                          pooling: .mean, tileElements: Self.expanded)
+        let composed = batchNorm(conv2d(x, weight: w), weight: gamma, bias: beta, training: true, eps: Self.eps)
+            .relu().mean(dims: [2, 3])
+        #expect(fused.dtype == .float32)
+        #expect(fused.allClose(composed, rtol: 1e-5, atol: 1e-6))
+    }
+
+    @Test func aKernelLargerThanOneIsAnErrorNotAWrongResult() {
+        let inputs = Inputs(seed: 14)
+        let wide = Tensor.randn([Self.expanded, Self.channels, 3, 3], dtype: .float64)
+        #expect(throws: TorchError.self) {
+            try withTorchErrors {
+                convBatchNormReLUPool(inputs.x, convWeight: wide, bnWeight: inputs.bnWeight, bnBias: inputs.bnBias,
+                                      runningMean: nil, runningVar: nil, batchStatistics: true, momentum: Self.momentum,
+                                      eps: Self.eps, pooling: .mean)
+            }
+        }
+    }
+
+    @Test func batchStatisticsOfASingleValuePerChannelAreAnErrorAsInBatchNorm() {
+        let inputs = Inputs(seed: 15)
+        let one = Tensor.randn([1, Self.channels, 1, 1], dtype: .float64)
+        #expect(throws: TorchError.self) {
+            try withTorchErrors {
+                convBatchNormReLUPool(one, convWeight: inputs.convWeight, bnWeight: inputs.bnWeight, bnBias: inputs.bnBias,
+                                      runningMean: nil, runningVar: nil, batchStatistics: true, momentum: Self.momentum,
+                                      eps: Self.eps, pooling: .mean)
+            }
+        }
+    }
+}
