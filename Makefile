@@ -5,8 +5,9 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist libturbojpeg0-dev libpng-dev zlib1g-dev
-# The tests also compare with torchvision itself and render the HTML report in a browser.
-TEST_APT_PACKAGES := python3-torchvision chromium
+# The tests also compare with torchvision itself (on photos made from scikit-learn's samples)
+# and render the HTML report in a browser.
+TEST_APT_PACKAGES := python3-torchvision python3-sklearn chromium
 SCRATCH := $(if $(LIBTORCH),.build-libtorch,.build)
 SWIFT_FLAGS := --scratch-path $(SCRATCH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

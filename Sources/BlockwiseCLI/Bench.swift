@@ -14,6 +14,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Time loading and two-view augmentation of a dataset spec, e.g. synthetic:shapes.")
     var data: String?
 
+    @Option(help: "With --data alone: images per batch.")
+    var batchSize = 256
+
+    @Option(help: "With --data alone: the views to make, barlow-twins or none (the whole image, resized).")
+    var augmentation = "barlow-twins"
+
     @Option(help: "Time pretraining steps of a configuration file.")
     var config: String?
 
@@ -45,6 +51,11 @@ struct Bench: ParsableCommand {
             throw ValidationError("--set overrides keys of --config FILE: give the configuration they change")
         }
         guard steps > 0, iterations > 0 else { throw ValidationError("--steps and --iterations must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard AugmentationRecipe(rawValue: augmentation) != nil else {
+            throw ValidationError("--augmentation \(augmentation): expected "
+                                  + AugmentationRecipe.allCases.map(\.rawValue).joined(separator: " or "))
+        }
     }
 
     func run() throws {
@@ -61,11 +72,18 @@ struct Bench: ParsableCommand {
         } else if let data {
             let spec = try DatasetSpec(parsing: data)
             let result = try config.map { try TrainingBenchmark.dataAgainstStep(spec: spec, config: try resolved($0), batches: steps) }
-                ?? DataBenchmark.run(spec: spec, batchSize: 256, batches: steps, warmup: 2, device: .cpu, seed: 0)
+                ?? DataBenchmark.run(spec: spec, batchSize: batchSize, batches: steps, warmup: 2, device: .cpu, seed: 0,
+                                     recipe: AugmentationRecipe(rawValue: augmentation)!)
             if json {
                 var fields: [String: Any] = ["spec": result.spec, "device": result.device.description, "threads": result.threads,
                                              "batch_size": result.batchSize, "side": result.side,
-                                             "images_per_second": result.imagesPerSecond]
+                                             "images_per_second": result.imagesPerSecond, "cores": result.cores,
+                                             "augmentation": result.recipe.rawValue,
+                                             "read_images_per_second": result.readImagesPerSecond,
+                                             "prepare_images_per_second": result.prepareImagesPerSecond]
+                if let decode = result.decodeImagesPerSecondPerCore {
+                    fields["decode_images_per_second_per_core"] = decode
+                }
                 if let step = result.stepImagesPerSecond, let ratio = result.ratio {
                     fields["step_images_per_second"] = step
                     fields["ratio"] = ratio

@@ -228,6 +228,8 @@ public enum TrainingBenchmark {
         let setup = try TrainingSetup(config: config)
         let phase = setup.plan.phases[0]
         return try DataBenchmark.run(spec: spec, batchSize: config.data.batchSize, batches: batches, warmup: 2,
-                                     device: setup.device, seed: 0) { batch in _ = try setup.optimise(batch, phase: phase) }
+                                     device: setup.device, seed: 0, recipe: config.data.augmentation) { batch in
+            _ = try setup.optimise(batch, phase: phase)
+        }
     }
 }

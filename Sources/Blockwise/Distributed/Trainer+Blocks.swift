@@ -137,6 +137,18 @@ extension Trainer {
     }
 }
 
+extension Trainer {
+    /// Every data-parallel replica's noise streams, by replica then block, for rank 0's
+    /// checkpoint: each replica draws its own. A block-parallel process holds its block's stream.
+    func replicaNoise() throws -> [[Tensor]] {
+        guard let dataParallel = setup.dataParallel else { return [] }
+        guard let placement = setup.placement else { return try dataParallel.gather(setup.noise.generators.map(\.state)) }
+        guard placement.replicas > 1 else { return [] }
+        let streams = try dataParallel.gather([setup.noise[placement.block].state])
+        return (0..<placement.replicas).map { r in (0..<placement.blocks).map { streams[placement.rank(block: $0, replica: r)][0] } }
+    }
+}
+
 extension TrainingState {
     /// A block-parallel process's share of a restored state's epoch sums, so that the sums
     /// over the processes (`Trainer.epochSums`) give them back: its block's, held by the

@@ -251,8 +251,7 @@ public final class Trainer {
     func checkpoint() throws -> String {
         try gatherBlocks()
         let sums = try epochSums()
-        // Data-parallel replicas each draw their own noise: every stream is saved.
-        let noise = setup.pipeline == nil ? try setup.dataParallel?.gather(setup.noise.generators.map(\.state)) ?? [] : []
+        let noise = try replicaNoise()
         let path = isLeader ? try Checkpoint.write(run: run, state: sums, setup: setup, keep: config.checkpoint.keep,
                                                    replicaNoise: noise) : ""
         try setup.dataParallel?.barrier()

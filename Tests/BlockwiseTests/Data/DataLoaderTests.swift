@@ -100,9 +100,11 @@ final class NumberedDataset: ImageDataset {
         let dataset = NumberedDataset(count: 100)
         let loader = try DataLoader(dataset: dataset, plan: try EpochPlan(count: 100, batchSize: 10, seed: 1), prefetch: 3)
         let deadline = Date().addingTimeInterval(5)
-        while dataset.reads.load(ordering: .relaxed) < 4, Date() < deadline { usleep(1000) }
-        // Without a call to next(): the queue (3) plus the batch waiting to enter it.
-        #expect(dataset.reads.load(ordering: .relaxed) == 4)
+        while dataset.reads.load(ordering: .relaxed) < 6, Date() < deadline { usleep(1000) }
+        // Without a call to next(): the queue (3) plus the prepared batch waiting to enter it,
+        // and between the two stages one read batch plus the one waiting to join it.
+        usleep(20_000)
+        #expect(dataset.reads.load(ordering: .relaxed) == 6)
         _ = try loader.next()
     }
 

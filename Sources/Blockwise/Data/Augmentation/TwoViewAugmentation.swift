@@ -36,13 +36,27 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     /// each sample gets the views it gets in a one-process run.
     public func callAsFunction(_ images: Tensor, generator: Generator, device: Device = .cpu,
                                shard: (rank: Int, count: Int) = (0, 1)) -> (Tensor, Tensor) {
-        let local = images.size(0)
-        var (a, b) = draw(count: local * shard.count, height: images.size(2), width: images.size(3), generator: generator)
-        if shard.count > 1 {
-            let rows = (0..<local).map { shard.rank + $0 * shard.count }
-            (a, b) = (a.rows(rows), b.rows(rows))
-        }
+        let (a, b) = draw(count: images.size(0), height: images.size(2), width: images.size(3), generator: generator,
+                          shard: shard)
         return apply(a, b, to: images, device: device)
+    }
+
+    /// The parameters of a rank's `count` samples, drawn for the whole global batch of the
+    /// `shard.count` ranks (see `callAsFunction`).
+    public func draw(count: Int, height: Int, width: Int, generator: Generator,
+                     shard: (rank: Int, count: Int)) -> (ViewParameters, ViewParameters) {
+        let (a, b) = draw(count: count * shard.count, height: height, width: width, generator: generator)
+        guard shard.count > 1 else { return (a, b) }
+        let rows = (0..<count).map { shard.rank + $0 * shard.count }
+        return (a.rows(rows), b.rows(rows))
+    }
+
+    /// Both views of crops already cut while decoding (`CroppedViews`, image folders): the
+    /// steps after the crop on `device`, then normalisation.
+    public func apply(_ a: ViewParameters, _ b: ViewParameters, toCropped views: CroppedViews,
+                      device: Device = .cpu) -> (Tensor, Tensor) {
+        (normalize(viewA.applyAfterCrop(a, to: toUnitFloat(views.viewA, device: device))),
+         normalize(viewB.applyAfterCrop(b, to: toUnitFloat(views.viewB, device: device))))
     }
 
     /// Both views for drawn parameters.

@@ -6,6 +6,10 @@ import Torch
 /// tensor ops on the training device.
 public struct ViewParameters: Sendable, Equatable {
     public var crop: CropBoxes
+    /// The 22 uniforms each sample's box was drawn from (`randomResizedCropBox`), so that the
+    /// box can be drawn again on an image of another size: whole-image views know an image's
+    /// size only once its file is read.
+    public var cropDraws: [[Double]] = []
     public var flip: [Bool]
     public var jitter: [Bool]
     /// Per sample: brightness, contrast, saturation and hue factors.
@@ -32,14 +36,12 @@ public struct ViewParameters: Sendable, Equatable {
 
         var crop = CropBoxes(top: [], left: [], height: [], width: [])
         for draws in cropDraws {
-            let box = augmentation.cropScale.map {
-                randomResizedCropBox(height: height, width: width, scale: $0, ratio: augmentation.cropRatio, uniforms: draws)
-            } ?? (0, 0, height, width)
-            crop.top.append(box.0); crop.left.append(box.1); crop.height.append(box.2); crop.width.append(box.3)
+            let box = augmentation.cropBox(height: height, width: width, draws: draws)
+            crop.top.append(box.top); crop.left.append(box.left); crop.height.append(box.height); crop.width.append(box.width)
         }
         let a = augmentation
         return ViewParameters(
-            crop: crop,
+            crop: crop, cropDraws: cropDraws,
             flip: flipDraws.map { $0[0] < a.flipProbability },
             jitter: jitterDraws.map { $0[0] < a.jitterProbability },
             jitterFactors: jitterDraws.map { d in
@@ -83,6 +85,16 @@ func randomResizedCropBox(height: Int, width: Int, scale: ClosedRange<Double>, r
     return ((height - h) / 2, (width - w) / 2, h, w)
 }
 
+extension ViewAugmentation {
+    /// The crop box of one sample of `height`×`width` from its 22 draws: RandomResizedCrop's,
+    /// or the whole image when the view keeps it.
+    public func cropBox(height: Int, width: Int, draws: [Double]) -> (top: Int, left: Int, height: Int, width: Int) {
+        guard let cropScale else { return (0, 0, height, width) }
+        let box = randomResizedCropBox(height: height, width: width, scale: cropScale, ratio: cropRatio, uniforms: draws)
+        return (box.0, box.1, box.2, box.3)
+    }
+}
+
 extension Double {
     fileprivate func log() -> Double { Foundation.log(self) }
     fileprivate func exp() -> Double { Foundation.exp(self) }
@@ -94,6 +106,7 @@ extension ViewParameters {
         ViewParameters(
             crop: CropBoxes(top: rows.map { crop.top[$0] }, left: rows.map { crop.left[$0] },
                             height: rows.map { crop.height[$0] }, width: rows.map { crop.width[$0] }),
+            cropDraws: rows.map { cropDraws[$0] },
             flip: rows.map { flip[$0] }, jitter: rows.map { jitter[$0] }, jitterFactors: rows.map { jitterFactors[$0] },
             jitterOrder: rows.map { jitterOrder[$0] }, grayscale: rows.map { grayscale[$0] }, blur: rows.map { blur[$0] },
             blurSigma: rows.map { blurSigma[$0] }, solarize: rows.map { solarize[$0] })

@@ -7,11 +7,18 @@ extension ViewAugmentation {
     /// op acts as on an RGB image); the result is float [B, 3, side, side] in [0, 1].
     ///
     /// Bicubic resampling can overshoot [0, 1]; the crop is clamped, as PIL's uint8 images are.
-    /// Samples that skip an expensive op (hue, blur) are left out of it, not passed through it
+    /// Samples that skip an op (a jitter op, blur) are left out of it, not passed through it
     /// with a neutral factor, so a skipped op changes nothing at all.
     public func apply(_ parameters: ViewParameters, to images: Tensor, side: Int) -> Tensor {
-        let b = parameters.count
-        var x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
+        let x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
+        return applyAfterCrop(parameters, to: x)
+    }
+
+    /// The steps after the resized crop and flip, on float crops [B, C, side, side] in [0, 1]:
+    /// what is left to do on the training device for views cut while decoding (image folders).
+    public func applyAfterCrop(_ parameters: ViewParameters, to crops: Tensor) -> Tensor {
+        let b = parameters.count, side = crops.size(2)
+        var x = crops
         if x.size(1) == 1 { x = x.expand([b, 3, side, side]) }
         let device = x.device, dtype = x.dtype
         func factors(_ values: [Double]) -> Tensor { Tensor(values.map { Float($0) }).to(device, dtype) }
@@ -40,23 +47,34 @@ extension ViewAugmentation {
 public func colorJitter(_ x: Tensor, _ parameters: ViewParameters) -> Tensor {
     let b = parameters.count
     guard parameters.jitter.contains(true) else { return x }
-    func factors(_ values: [Double]) -> Tensor { Tensor(values.map { Float($0) }).to(x.device, x.dtype) }
-    var x = x
+    // At each stage every sample runs one op, the one its permutation puts there: each op runs
+    // on the samples that chose it (a quarter of the batch), not on all of them with a neutral
+    // factor, so the batch costs what each sample's four ops cost.
+    var x = x.contiguous().clone()
     for stage in 0..<4 {
-        // Each sample runs the op its permutation puts at this stage; the others get the
-        // neutral factor 1 (exactly the identity for brightness, contrast, saturation).
-        func stageFactors(_ op: Int) -> [Double] {
-            (0..<b).map { parameters.jitter[$0] && parameters.jitterOrder[$0][stage] == op ? parameters.jitterFactors[$0][op] : 1 }
-        }
-        x = adjustBrightness(x, factor: factors(stageFactors(0)))
-        x = adjustContrast(x, factor: factors(stageFactors(1)))
-        x = adjustSaturation(x, factor: factors(stageFactors(2)))
-        let hued = (0..<b).filter { parameters.jitter[$0] && parameters.jitterOrder[$0][stage] == 3 }
-        if !hued.isEmpty {
-            x = onSubset(x, hued) { adjustHue($0, factor: factors(hued.map { parameters.jitterFactors[$0][3] })) }
+        for op in 0..<4 {
+            let samples = (0..<b).filter { parameters.jitter[$0] && parameters.jitterOrder[$0][stage] == op }
+            guard !samples.isEmpty else { continue }
+            let factor = Tensor(samples.map { Float(parameters.jitterFactors[$0][op]) }).to(x.device, x.dtype)
+            x = replacingSubset(x, samples) { subset in
+                switch op {
+                case 0: return adjustBrightness(subset, factor: factor)
+                case 1: return adjustContrast(subset, factor: factor)
+                case 2: return adjustSaturation(subset, factor: factor)
+                default: return adjustHue(subset, factor: factor)
+                }
+            }
         }
     }
     return x
+}
+
+/// `x`, which the caller owns (contiguous), with the samples at `indices` replaced in place by
+/// `body` of them.
+func replacingSubset(_ x: Tensor, _ indices: [Int], _ body: (Tensor) -> Tensor) -> Tensor {
+    if indices.count == x.size(0) { return body(x) }
+    let index = Tensor(indices).to(x.device)
+    return x.indexCopy_(dim: 0, index: index, source: body(x.indexSelect(dim: 0, index: index)))
 }
 
 /// `x` with the samples at `indices` replaced by `body` of them.

@@ -19,6 +19,12 @@ public protocol ImageDataset: Sendable {
     /// How many of its images were found unreadable and skipped so far (an image folder read
     /// with `skip-unreadable`); nil for a dataset that never skips one.
     var skippedImageCount: Int? { get }
+    /// Both views of the images at `indices` cut from each whole image as it is decoded, with
+    /// each view's boxes drawn on that image's own size from the draws in `parameters`
+    /// (datasets whose images differ in size: image folders). Nil for a dataset of equally
+    /// sized images, whose views are cut from `batch`'s images on the training device.
+    func croppedViews(_ indices: [Int], augmentation: TwoViewAugmentation,
+                      parameters: (ViewParameters, ViewParameters)) throws -> CroppedViews?
 }
 
 /// Images (uint8 [B, C, H, W]) with their labels (int64 [B]).
@@ -70,6 +76,9 @@ public enum DatasetSplit: String, Sendable, CaseIterable {
 
 extension ImageDataset {
     public var skippedImageCount: Int? { nil }
+
+    public func croppedViews(_ indices: [Int], augmentation: TwoViewAugmentation,
+                             parameters: (ViewParameters, ViewParameters)) throws -> CroppedViews? { nil }
 
     /// Checks indices before gathering, so a bad index is a clear error, not a libtorch one.
     func validate(_ indices: [Int]) throws {

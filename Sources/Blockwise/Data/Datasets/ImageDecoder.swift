@@ -30,30 +30,42 @@ public enum ImageDecoder {
     /// DCT scaling decodes at the smallest 1/8-multiple size whose shorter side is still at
     /// least `minimumShorterSide`, which makes large photos several times cheaper to load.
     public static func decode(_ path: String, minimumShorterSide: Int = 0) throws -> Pixels {
-        let bytes = try RawFile.bytes(path)
-        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
-            return try decodeJPEG(bytes, path: path, minimumShorterSide: minimumShorterSide)
-        }
-        if bytes.count >= 8, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
-            return try decodePNG(bytes, path: path)
-        }
-        if bytes.isEmpty { throw DataError(path, "empty file, expected a JPEG or PNG image") }
-        throw DataError(path, "not a JPEG or PNG image (unrecognised first bytes)")
+        let image = try EncodedImage(path: path)
+        guard minimumShorterSide > 0 else { return try image.decode() }
+        return try image.decode(minimumScale: Double(minimumShorterSide) / Double(min(image.width, image.height)))
     }
 
-    static func decodeJPEG(_ bytes: [UInt8], path: String, minimumShorterSide: Int) throws -> Pixels {
+    /// libjpeg-turbo's DCT scaling factors below 1, smallest first (1/8, 1/4, 3/8, … 7/8).
+    static let reducingFactors: [(num: Int, denom: Int)] = {
+        var count: Int32 = 0
+        guard let factors = tjGetScalingFactors(&count) else { return [] }
+        return (0..<Int(count)).map { (Int(factors[$0].num), Int(factors[$0].denom)) }
+            .filter { $0.num < $0.denom }
+            .sorted { $0.num * $1.denom < $1.num * $0.denom }
+    }()
+
+    /// The size libjpeg-turbo decodes to at the smallest factor ≥ `minimumScale` (the full size
+    /// when none below 1 is).
+    static func scaledSize(width: Int, height: Int, minimumScale: Double) -> (Int, Int) {
+        guard let factor = reducingFactors.first(where: { Double($0.num) / Double($0.denom) >= minimumScale }) else {
+            return (width, height)
+        }
+        // TJSCALED: rounded up.
+        return ((width * factor.num + factor.denom - 1) / factor.denom, (height * factor.num + factor.denom - 1) / factor.denom)
+    }
+
+    static func decodeJPEG(_ bytes: [UInt8], path: String, width: Int, height: Int) throws -> Pixels {
         guard let handle = tjInitDecompress() else { throw DataError(path, "cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
         func failure(_ what: String) -> DataError {
             DataError(path, "unreadable JPEG: \(what): \(String(cString: tjGetErrorStr2(handle)))")
         }
-        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        var fullWidth: Int32 = 0, fullHeight: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let header = bytes.withUnsafeBufferPointer {
-            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
+            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &fullWidth, &fullHeight, &subsampling, &colorspace)
         }
-        guard header == 0, width > 0, height > 0 else { throw failure("bad header") }
-        try checkSize(width: Int(width), height: Int(height), format: "JPEG", path: path)
-        let (w, h) = scaledSize(width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
+        guard header == 0 else { throw failure("bad header") }
+        let (w, h) = (width, height)
         let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let channels = cmyk ? 4 : 3
         var out = [UInt8](repeating: 0, count: w * h * channels)
@@ -83,21 +95,6 @@ public enum ImageDecoder {
         return Pixels(width: w, height: h, rgb: out)
     }
 
-    /// The smallest of libjpeg-turbo's scaled sizes keeping the shorter side ≥ the minimum.
-    static func scaledSize(width: Int, height: Int, minimumShorterSide: Int) -> (Int, Int) {
-        var count: Int32 = 0
-        guard minimumShorterSide > 0, let factors = tjGetScalingFactors(&count) else { return (width, height) }
-        var best = (width, height)
-        for i in 0..<Int(count) {
-            let f = factors[i]
-            guard f.num < f.denom else { continue }
-            let w = (width * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
-            let h = (height * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
-            if min(w, h) >= minimumShorterSide, w < best.0 { best = (w, h) }
-        }
-        return best
-    }
-
     static func decodePNG(_ bytes: [UInt8], path: String) throws -> Pixels {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
@@ -107,10 +104,12 @@ public enum ImageDecoder {
         }
         let begun = bytes.withUnsafeBufferPointer { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw DataError(path, "unreadable PNG: \(message())") }
+        // A 16-bit file without gAMA or sRGB chunks holds sRGB values, as every other reader
+        // (and Pillow's mode I) takes it; libpng would otherwise read them as linear light and
+        // brighten the image.
+        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         image.format = UInt32(PNG_FORMAT_RGB)
         let w = Int(image.width), h = Int(image.height)
-        guard w > 0, h > 0 else { throw DataError(path, "unreadable PNG: empty image") }
-        try checkSize(width: w, height: h, format: "PNG", path: path)
         var out = [UInt8](repeating: 0, count: w * h * 3)
         // Transparent pixels are composited on black, as libpng does without a background.
         let finished = out.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }

@@ -27,4 +27,10 @@ public struct SubsetDataset: ImageDataset {
         try validate(batchIndices)
         return try base.batch(batchIndices.map { indices[$0] })
     }
+
+    public func croppedViews(_ batchIndices: [Int], augmentation: TwoViewAugmentation,
+                             parameters: (ViewParameters, ViewParameters)) throws -> CroppedViews? {
+        try validate(batchIndices)
+        return try base.croppedViews(batchIndices.map { indices[$0] }, augmentation: augmentation, parameters: parameters)
+    }
 }

@@ -20,22 +20,29 @@ public struct LoadedBatch<Output: Sendable>: Sendable {
     public let value: Output
 }
 
-/// Batches of a dataset read (and prepared, e.g. augmented) on a background thread while the
-/// caller trains on earlier ones, at most `prefetch` batches ahead. The stream runs epoch after
-/// epoch; `EpochPlan` fixes each batch's samples, `BatchContext` its randomness, so the stream
-/// is the same for a seed whatever the timing, and resumes exactly from a `DataPosition`.
+/// Batches of a dataset read (and prepared, e.g. augmented) in the background while the
+/// caller trains on earlier ones, at most `prefetch` batches ahead. Two threads overlap: one
+/// reads (decodes) batch t + 1 while the other prepares batch t, so neither stage waits for
+/// the other. The stream runs epoch after epoch; `EpochPlan` fixes each batch's samples,
+/// `BatchContext` its randomness, so the stream is the same for a seed whatever the timing,
+/// and resumes exactly from a `DataPosition`.
 public final class DataLoader<Output: Sendable>: @unchecked Sendable {
     public let plan: EpochPlan
     private let queue: BoundedQueue<Result<LoadedBatch<Output>, Error>>
-    private let finished: DispatchSemaphore
+    /// Closes the queue between the two stages.
+    private let closeReader: @Sendable () -> Void
+    private let finished = DispatchGroup()
     private let stopLock = NSLock()
     private var joined = false
     /// The next batch `next()` will return.
     public private(set) var position: DataPosition
 
-    /// Starts reading at `start`. `prepare` runs on the background thread for each batch.
-    public init(dataset: any ImageDataset, plan: EpochPlan, start: DataPosition = DataPosition(), prefetch: Int = 2,
-                prepare: @escaping @Sendable (LabelledBatch, BatchContext) throws -> Output) throws {
+    /// Starts reading at `start`. `load` reads the samples of each batch on one background
+    /// thread, `prepare` turns them into the output on another.
+    public init<Loaded: Sendable>(dataset: any ImageDataset, plan: EpochPlan, start: DataPosition = DataPosition(),
+                                  prefetch: Int = 2,
+                                  load: @escaping @Sendable ([Int], BatchContext) throws -> Loaded,
+                                  prepare: @escaping @Sendable (Loaded, BatchContext) throws -> Output) throws {
         guard plan.count == dataset.count else {
             throw DataError(dataset.name, "the plan is for \(plan.count) samples, the dataset has \(dataset.count)")
         }
@@ -46,18 +53,17 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
         self.position = start
         let queue = BoundedQueue<Result<LoadedBatch<Output>, Error>>(capacity: prefetch)
         self.queue = queue
-        let finished = DispatchSemaphore(value: 0)
-        self.finished = finished
-        let thread = Thread {
-            defer { finished.signal() }
+        // One read batch waits while the other stage works on the one before it.
+        let loaded = BoundedQueue<Result<LoadedBatch<Loaded>, Error>>(capacity: 1)
+        closeReader = { loaded.close() }
+        let reader = Thread { [finished] in
+            defer { finished.leave() }
             var at = start
             var shard = plan.shard(epoch: at.epoch)
-            while !queue.isClosed {
+            while !loaded.isClosed {
                 let indices = Array(shard[(at.index * plan.batchSize)..<((at.index + 1) * plan.batchSize)])
-                let result = Result {
-                    LoadedBatch(position: at, value: try prepare(try dataset.batch(indices), BatchContext(position: at, seed: plan.seed)))
-                }
-                guard queue.put(result) else { return }
+                let result = Result { LoadedBatch(position: at, value: try load(indices, BatchContext(position: at, seed: plan.seed))) }
+                guard loaded.put(result) else { return }
                 if case .failure = result { return }
                 at.index += 1
                 if at.index == plan.batchesPerEpoch {
@@ -66,8 +72,32 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
                 }
             }
         }
-        thread.name = "blockwise.data"
-        thread.start()
+        let preparer = Thread { [finished] in
+            defer { finished.leave() }
+            while let item = loaded.take() {
+                let result = Result {
+                    let batch = try item.get()
+                    return LoadedBatch(position: batch.position,
+                                       value: try prepare(batch.value, BatchContext(position: batch.position, seed: plan.seed)))
+                }
+                guard queue.put(result) else { return loaded.close() }
+                if case .failure = result { return loaded.close() }
+            }
+        }
+        reader.name = "blockwise.data.read"
+        preparer.name = "blockwise.data.prepare"
+        finished.enter()
+        finished.enter()
+        reader.start()
+        preparer.start()
+    }
+
+    /// Starts reading at `start`. `prepare` runs on a background thread for each batch of
+    /// images, read on another.
+    public convenience init(dataset: any ImageDataset, plan: EpochPlan, start: DataPosition = DataPosition(), prefetch: Int = 2,
+                            prepare: @escaping @Sendable (LabelledBatch, BatchContext) throws -> Output) throws {
+        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch,
+                      load: { indices, _ in try dataset.batch(indices) }, prepare: prepare)
     }
 
     deinit { stop() }
@@ -93,6 +123,7 @@ public final class DataLoader<Output: Sendable>: @unchecked Sendable {
     /// own teardown would otherwise race with it.
     public func stop() {
         queue.close()
+        closeReader()
         stopLock.lock()
         defer { stopLock.unlock() }
         guard !joined else { return }
@@ -118,13 +149,62 @@ public struct TwoViewBatch: Sendable {
 
 extension DataLoader where Output == TwoViewBatch {
     /// Batches with Barlow Twins' two views made by `augmentation` on `device`; a rank's shard
-    /// of a global batch gets the views of a one-process run (`TwoViewAugmentation`).
+    /// of a global batch gets the views of a one-process run (`TwoViewAugmentation`). A
+    /// dataset whose images differ in size (an image folder) has both views cut from each
+    /// whole image as it is decoded, and only the colour steps run on `device`.
     public convenience init(dataset: any ImageDataset, plan: EpochPlan, augmentation: TwoViewAugmentation,
                             device: Device = .cpu, start: DataPosition = DataPosition(), prefetch: Int = 2) throws {
-        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch) { batch, context in
-            let (a, b) = augmentation(batch.images, generator: context.generator(), device: device,
-                                      shard: (plan.rank, plan.worldSize))
-            return TwoViewBatch(viewA: a, viewB: b, labels: batch.labels)
+        let stages = TwoViewStages(dataset: dataset, augmentation: augmentation, device: device,
+                                   shard: (plan.rank, plan.worldSize))
+        try self.init(dataset: dataset, plan: plan, start: start, prefetch: prefetch,
+                      load: stages.read, prepare: { read, _ in stages.prepare(read) })
+    }
+}
+
+/// The two stages of a two-view loader: reading (decoding, and for image folders cutting the
+/// views) on the CPU, then preparing the views on the training device.
+public struct TwoViewStages: Sendable {
+    public let dataset: any ImageDataset
+    public let augmentation: TwoViewAugmentation
+    public let device: Device
+    /// This rank and the number of ranks sharing each global batch.
+    public let shard: (rank: Int, count: Int)
+
+    /// What the reading stage hands to the preparing one: crops cut while decoding, or a batch
+    /// of equally sized images to cut on the device; with the parameters drawn for the batch.
+    public enum Read: Sendable {
+        case cropped(CroppedViews, (ViewParameters, ViewParameters))
+        case images(LabelledBatch, (ViewParameters, ViewParameters))
+    }
+
+    /// Draws the batch's view parameters and reads its images.
+    @Sendable public func read(_ indices: [Int], _ context: BatchContext) throws -> Read {
+        let parameters = augmentation.draw(count: indices.count, height: dataset.imageShape[1], width: dataset.imageShape[2],
+                                           generator: context.generator(), shard: shard)
+        if let views = try dataset.croppedViews(indices, augmentation: augmentation, parameters: parameters) {
+            return .cropped(views, parameters)
+        }
+        return .images(try dataset.batch(indices), parameters)
+    }
+
+    public init(dataset: any ImageDataset, augmentation: TwoViewAugmentation, device: Device, shard: (rank: Int, count: Int)) {
+        self.dataset = dataset
+        self.augmentation = augmentation
+        self.device = device
+        self.shard = shard
+    }
+
+    /// Both views, normalised, on the device. Made on the CPU, they are made on the calling
+    /// thread alone (`CPUPreparation`): call this on a thread of its own.
+    public func prepare(_ read: Read) -> TwoViewBatch {
+        if device == .cpu { CPUPreparation.confineOpsToThisThread() }
+        switch read {
+        case .cropped(let views, let (a, b)):
+            let (viewA, viewB) = augmentation.apply(a, b, toCropped: views, device: device)
+            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
+        case .images(let batch, let (a, b)):
+            let (viewA, viewB) = augmentation.apply(a, b, to: batch.images, device: device)
+            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: batch.labels)
         }
     }
 }
