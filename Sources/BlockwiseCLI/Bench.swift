@@ -160,6 +160,9 @@ struct Bench: ParsableCommand {
         print(String(format: "%@ (%@, batch %d, %@, %@)", result.config, result.mode, result.batchSize, result.device, who))
         print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                      result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
+        if let cuda = result.stepPeakCUDAMemoryMB {
+            print(String(format: "  steps alone     peak CUDA memory %.0f MB (the caching allocator's count of tensors)", cuda))
+        }
         if result.blockRanks == nil {
             print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))
         }

@@ -20,8 +20,9 @@ struct Doctor: ParsableCommand {
         case .system: print("malloc        system: glibc's defaults, large blocks mapped and unmapped every step")
         }
         let missing = ProcessGroup.Backend.allCases.filter { !r.distributedBackends.contains($0) }
+        let idle = r.distributedBackends.contains(.nccl) && r.cudaDevices == 0 ? " (nccl needs a CUDA device: none here)" : ""
         print("distributed   \(r.distributedBackends.map(\.rawValue).joined(separator: ", "))"
-              + (missing.isEmpty ? "" : " (not in this build: \(missing.map(\.rawValue).joined(separator: ", ")))"))
+              + (missing.isEmpty ? "" : " (not in this build: \(missing.map(\.rawValue).joined(separator: ", ")))") + idle)
         for d in r.datasets {
             print("dataset       \(d.name.padding(toLength: 14, withPad: " ", startingAt: 0))"
                   + (d.installed ? "\(d.path)" : "not found at \(d.path) (\(d.hint))"))

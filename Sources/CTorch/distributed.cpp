@@ -1,23 +1,43 @@
-// Distributed: libtorch's own c10d process groups (Gloo), rendezvous through a TCPStore.
+// Distributed: libtorch's own c10d process groups (Gloo; NCCL in a CUDA build), rendezvous
+// through a TCPStore.
 //
-// ProcessGroupGloo derives from c10d::ProcessGroup in 1.13 and from c10d::Backend in 2.x;
-// both declare the same collectives, so the bridge holds the concrete Gloo group.
+// ProcessGroupGloo and ProcessGroupNCCL derive from c10d::ProcessGroup in 1.13 and from
+// c10d::Backend in 2.x; both bases declare the same collectives, so the bridge holds the
+// group as that base. NCCL is compiled only where Package.swift found a CUDA build with the
+// headers it needs (CTORCH_CUDA); Debian's 1.13 and the CPU wheel build exactly as before.
 #include "bridge.hpp"
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef CTORCH_CUDA
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
 
 struct ct_process_group_s {
     // The rendezvous store, under a prefix of its own: a launcher's store (torchrun's agent)
     // holds keys of its own.
     c10::intrusive_ptr<c10d::Store> store;
-    c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+    c10::intrusive_ptr<Collectives> backend;
+    int32_t backend_code;
+    // An NCCL group also holds a Gloo group over the same store for CPU tensors (a configuration
+    // hash, metrics, message headers), as torch.distributed's default "cpu:gloo,cuda:nccl"
+    // group does: NCCL takes CUDA tensors only. Null in a Gloo group.
+    c10::intrusive_ptr<Collectives> cpu;
     int32_t rank;
     int32_t world_size;
     int64_t id;
@@ -28,6 +48,11 @@ struct ct_process_group_s {
 
 struct ct_work_s {
     c10::intrusive_ptr<c10d::Work> work;
+    // NCCL's plain wait() only makes the current CUDA stream wait and returns at once; with a
+    // timeout it blocks the thread until the collective ends and throws when it does not, so
+    // a lost rank is an error here rather than a stream that never drains. Gloo's wait()
+    // already blocks, bounded by the group's timeout.
+    std::optional<std::chrono::milliseconds> blocking_timeout;
 };
 
 namespace {
@@ -59,11 +84,29 @@ c10d::ReduceOp reduce_op(int32_t code) {
     throw std::invalid_argument("unknown reduce op code " + std::to_string(code));
 }
 
+// The backend that carries `tensors`: an NCCL group's own for CUDA tensors, its Gloo companion
+// for CPU tensors (and for a barrier, which holds back host threads, not GPU streams).
+struct Route {
+    Collectives &group;
+    bool nccl;
+};
+
+Route route(ct_process_group_s &pg, const std::vector<at::Tensor> &tensors) {
+    if (!pg.cpu) return {*pg.backend, pg.backend_code == CT_BACKEND_NCCL};
+    bool cuda = false, host = tensors.empty();
+    for (const auto &t : tensors) (t.is_cuda() ? cuda : host) = true;
+    if (cuda && host) {
+        throw std::invalid_argument("one operation over CPU and CUDA tensors at once: an NCCL group sends CUDA tensors "
+                                    "over NCCL and CPU tensors over Gloo, so each operation takes one kind");
+    }
+    return cuda ? Route{*pg.backend, true} : Route{*pg.cpu, false};
+}
+
 at::Tensor all_reduce_sum(ct_process_group_s &pg, const at::Tensor &x) {
     std::vector<at::Tensor> tensors{x.contiguous().clone()};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    pg.gloo->allreduce(tensors, options)->wait();
+    route(pg, tensors).group.allreduce(tensors, options)->wait();
     return tensors[0];
 }
 
@@ -89,7 +132,7 @@ struct DistributedGather : public torch::autograd::Function<DistributedGather> {
         std::vector<at::Tensor> input{x.contiguous()};
         std::vector<std::vector<at::Tensor>> outputs(1);
         for (int32_t r = 0; r < pg.world_size; ++r) outputs[0].push_back(at::empty_like(input[0]));
-        pg.gloo->allgather(outputs, input)->wait();
+        route(pg, input).group.allgather(outputs, input)->wait();
         return at::cat(outputs[0], 0);
     }
     static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
@@ -132,7 +175,7 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
         std::vector<at::Tensor> input_stats{at::cat({mean, m2}).to(at::kDouble)};
         std::vector<std::vector<at::Tensor>> gathered(1);
         for (int32_t r = 0; r < pg.world_size; ++r) gathered[0].push_back(at::empty_like(input_stats[0]));
-        pg.gloo->allgather(gathered, input_stats)->wait();
+        route(pg, input_stats).group.allgather(gathered, input_stats)->wait();
         at::Tensor stats = at::stack(gathered[0]);          // [ranks, 2C]
         at::Tensor means = stats.narrow(1, 0, channels), m2s = stats.narrow(1, channels, channels);
         double total = static_cast<double>(local) * pg.world_size;
@@ -173,7 +216,7 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
         std::vector<at::Tensor> sums{at::cat({sum_dy, sum_dy_centered})};
         c10d::AllreduceOptions options;
         options.reduceOp = c10d::ReduceOp::SUM;
-        pg.gloo->allreduce(sums, options)->wait();
+        route(pg, sums).group.allreduce(sums, options)->wait();
         at::Tensor mean_dy = sums[0].narrow(0, 0, channels) / total;
         at::Tensor mean_dy_centered = sums[0].narrow(0, channels, channels) / total;
         at::Tensor scale = weight.defined() ? weight * invstd : invstd;
@@ -185,7 +228,79 @@ struct DistributedBatchNorm : public torch::autograd::Function<DistributedBatchN
     }
 };
 
-ct_work new_work(c10::intrusive_ptr<c10d::Work> work) { return new ct_work_s{std::move(work)}; }
+ct_work new_work(const ct_process_group_s &pg, const Route &route, c10::intrusive_ptr<c10d::Work> work) {
+    std::optional<std::chrono::milliseconds> blocking;
+    if (route.nccl) blocking = pg.timeout;
+    return new ct_work_s{std::move(work), blocking};
+}
+
+bool nccl_compiled() {
+#ifdef CTORCH_CUDA
+    return true;
+#else
+    return false;
+#endif
+}
+
+// Checked before the rendezvous, so that a rank that cannot take part fails at once instead
+// of holding the others until the store's timeout.
+void check_backend(int32_t backend) {
+    switch (backend) {
+    case CT_BACKEND_GLOO: return;
+    case CT_BACKEND_NCCL: {
+        if (!nccl_compiled()) {
+            throw std::invalid_argument("this libtorch build has no NCCL process group (a CPU build); use gloo, or build "
+                                        "against a CUDA libtorch (LIBTORCH=…, see `make test-cuda-build`)");
+        }
+        int devices = at::detail::getCUDAHooks().getNumGPUs();
+        if (devices < 1) {
+            throw std::invalid_argument("an NCCL process group needs a CUDA device, and libtorch sees none here "
+                                        "(no GPU or no NVIDIA driver); use gloo on CPUs");
+        }
+        return;
+    }
+    }
+    throw std::invalid_argument("unknown process group backend code " + std::to_string(backend));
+}
+
+// The group's collectives over `store`; check_backend has accepted `backend`.
+c10::intrusive_ptr<Collectives> make_backend(int32_t backend, const c10::intrusive_ptr<c10d::Store> &store, int32_t rank,
+                                             int32_t size, const std::string &host, std::chrono::milliseconds timeout) {
+#ifdef CTORCH_CUDA
+    if (backend == CT_BACKEND_NCCL) {
+        // Each collective runs on the device of its tensors; communicators are made on first use.
+        auto options = c10d::ProcessGroupNCCL::Options::create();
+        options->timeout = timeout;
+        return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+    }
+#endif
+    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo_options);
+}
+
+// A group of `backend` over `store`, with an NCCL group's Gloo companion under a prefix of its own.
+ct_process_group_s *new_group(int32_t backend, const c10::intrusive_ptr<c10d::Store> &store, int32_t rank, int32_t size,
+                              const std::string &host, std::chrono::milliseconds timeout) {
+    auto collectives = make_backend(backend, store, rank, size, host, timeout);
+    c10::intrusive_ptr<Collectives> cpu;
+    if (backend == CT_BACKEND_NCCL) {
+        cpu = make_backend(CT_BACKEND_GLOO, c10::make_intrusive<c10d::PrefixStore>("cpu", store), rank, size, host, timeout);
+    }
+    auto *pg = new ct_process_group_s{store, collectives, backend, cpu, rank, size, next_id++, host, timeout};
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    registry[pg->id] = pg;
+    return pg;
+}
+
+// NCCL's destructor warns, and may leak its communicators, unless the group was shut down
+// first (destroy_process_group in Python); Gloo needs nothing. shutdown() exists from 2.x on.
+template <class Group>
+auto shut_down(Group &g, int) -> decltype(g.shutdown(), void()) {
+    g.shutdown();
+}
+template <class Group>
+void shut_down(Group &, long) {}
 
 std::vector<at::Tensor> tensors(const ct_tensor *handles, int64_t n) {
     std::vector<at::Tensor> result;
@@ -197,12 +312,18 @@ std::vector<at::Tensor> tensors(const ct_tensor *handles, int64_t n) {
 
 extern "C" {
 
-int32_t ct_dist_backend_available(int32_t backend) { return backend == CT_BACKEND_GLOO ? 1 : 0; }
+int32_t ct_dist_backend_available(int32_t backend) {
+    switch (backend) {
+    case CT_BACKEND_GLOO: return 1;
+    case CT_BACKEND_NCCL: return nccl_compiled() ? 1 : 0;
+    }
+    return 0;
+}
 
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
                   int64_t timeout_ms, int32_t serve_store, ct_process_group *out) {
     CT_GUARD({
-        if (backend != CT_BACKEND_GLOO) throw std::invalid_argument("this libtorch build has no NCCL process group");
+        check_backend(backend);
         if (world_size < 1 || rank < 0 || rank >= world_size) {
             throw std::invalid_argument("rank " + std::to_string(rank) + " is outside world size " + std::to_string(world_size));
         }
@@ -215,13 +336,7 @@ int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_si
         options.timeout = timeout;
         auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
         c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>("blockwise", tcp);
-        auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
-        gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
-        auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, gloo_options);
-        auto *pg = new ct_process_group_s{store, gloo, rank, world_size, next_id++, std::string(host), timeout};
-        std::lock_guard<std::mutex> lock(registry_mutex);
-        registry[pg->id] = pg;
-        *out = pg;
+        *out = new_group(backend, store, rank, world_size, host, timeout);
     })
 }
 
@@ -235,13 +350,7 @@ int32_t ct_pg_new_subgroup(ct_process_group parent, const char *name, int32_t ra
             throw std::invalid_argument("rank " + std::to_string(rank) + " is outside subgroup size " + std::to_string(size));
         }
         c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::PrefixStore>(std::string(name), p.store);
-        auto gloo_options = c10d::ProcessGroupGloo::Options::create(p.timeout);
-        gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(p.host));
-        auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, gloo_options);
-        auto *pg = new ct_process_group_s{store, gloo, rank, size, next_id++, p.host, p.timeout};
-        std::lock_guard<std::mutex> lock(registry_mutex);
-        registry[pg->id] = pg;
-        *out = pg;
+        *out = new_group(p.backend_code, store, rank, size, p.host, p.timeout);
     })
 }
 
@@ -251,6 +360,14 @@ void ct_pg_free(ct_process_group pg) {
         std::lock_guard<std::mutex> lock(registry_mutex);
         registry.erase(pg->id);
     }
+    if (pg->backend_code == CT_BACKEND_NCCL) {
+        // A failed shutdown (a communicator already aborted by the watchdog) leaves only the
+        // destructor's clean-up, which is all there is left to do.
+        try {
+            shut_down(*pg->backend, 0);
+        } catch (...) {
+        }
+    }
     delete pg;
 }
 
@@ -259,7 +376,9 @@ int32_t ct_pg_all_reduce(ct_process_group pg, const ct_tensor *handles, int64_t 
         auto list = tensors(handles, n);
         c10d::AllreduceOptions options;
         options.reduceOp = reduce_op(op);
-        *out = new_work(group(pg).gloo->allreduce(list, options));
+        auto &g = group(pg);
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.allreduce(list, options));
     })
 }
 
@@ -268,7 +387,9 @@ int32_t ct_pg_broadcast(ct_process_group pg, const ct_tensor *handles, int64_t n
         auto list = tensors(handles, n);
         c10d::BroadcastOptions options;
         options.rootRank = root;
-        *out = new_work(group(pg).gloo->broadcast(list, options));
+        auto &g = group(pg);
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.broadcast(list, options));
     })
 }
 
@@ -276,25 +397,37 @@ int32_t ct_pg_all_gather(ct_process_group pg, ct_tensor input, const ct_tensor *
     CT_GUARD({
         std::vector<at::Tensor> inputs{T(input)};
         std::vector<std::vector<at::Tensor>> gathered{tensors(outputs, n)};
-        *out = new_work(group(pg).gloo->allgather(gathered, inputs));
+        auto &g = group(pg);
+        std::vector<at::Tensor> all = gathered[0];
+        all.push_back(inputs[0]);
+        auto r = route(g, all);
+        *out = new_work(g, r, r.group.allgather(gathered, inputs));
     })
 }
 
 int32_t ct_pg_barrier(ct_process_group pg, ct_work *out) {
-    CT_GUARD(*out = new_work(group(pg).gloo->barrier()))
+    CT_GUARD({
+        auto &g = group(pg);
+        auto r = route(g, {});
+        *out = new_work(g, r, r.group.barrier());
+    })
 }
 
 int32_t ct_pg_send(ct_process_group pg, ct_tensor t, int32_t dst, int32_t tag, ct_work *out) {
     CT_GUARD({
         std::vector<at::Tensor> list{T(t)};
-        *out = new_work(group(pg).gloo->send(list, dst, tag));
+        auto &g = group(pg);
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.send(list, dst, tag));
     })
 }
 
 int32_t ct_pg_recv(ct_process_group pg, ct_tensor t, int32_t src, int32_t tag, ct_work *out) {
     CT_GUARD({
         std::vector<at::Tensor> list{T(t)};
-        *out = new_work(group(pg).gloo->recv(list, src, tag));
+        auto &g = group(pg);
+        auto r = route(g, list);
+        *out = new_work(g, r, r.group.recv(list, src, tag));
     })
 }
 
@@ -320,7 +453,11 @@ int32_t ct_pg_store_get(ct_process_group pg, const char *key, char *buffer, int6
 int32_t ct_work_wait(ct_work w) {
     CT_GUARD({
         if (w == nullptr) throw std::invalid_argument("no work handle");
-        w->work->wait();
+        if (w->blocking_timeout) {
+            w->work->wait(*w->blocking_timeout);
+        } else {
+            w->work->wait();
+        }
     })
 }
 

@@ -3,7 +3,8 @@ import Torch
 
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
 /// without data loading; no run directory is written. Memory is the process's resident (host)
-/// memory: on a GPU it leaves out the device's own memory. Under a launcher of several
+/// memory, which leaves out a GPU's own memory: on CUDA the caching allocator's peak is
+/// reported beside it. Under a launcher of several
 /// processes every rank trains data-parallel, or its block (`distributed.strategy: blocks`),
 /// and rank 0 reports for all of them.
 public enum TrainingBenchmark {
@@ -17,6 +18,9 @@ public enum TrainingBenchmark {
         /// Optimisation steps alone, one batch reused.
         public var stepImagesPerSecond: Double
         public var stepPeakMemoryMB: Double
+        /// On CUDA: the most device memory tensors held at once during the steps alone, by the
+        /// caching allocator's count (`torch.cuda.max_memory_allocated`); nil on the CPU.
+        public var stepPeakCUDAMemoryMB: Double? = nil
         /// Resident memory before the timed steps: weights, optimizer state, data.
         public var baselineMemoryMB: Double
         /// What the steps add on top of the baseline: activations and gradients.
@@ -106,6 +110,7 @@ public enum TrainingBenchmark {
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
                             freeHeldMemoryMB: alone.freeHeldMemoryMB)
+        result.stepPeakCUDAMemoryMB = alone.peakCUDAMemoryMB
         if let dataParallel = setup.dataParallel {
             let perRank = try dataParallel.gather([waited, alone.peakMemoryMB])
             result.processes = launch.worldSize
@@ -185,8 +190,10 @@ public enum TrainingBenchmark {
     /// alone). Returns images per second, the peak resident memory of the last warm-up step and
     /// the timed steps, the resident memory before them (weights, optimizer state, data):
     /// peak − baseline is what the steps add, and the memory malloc holds free after them.
+    /// On CUDA also the allocator's peak over the same steps.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
-        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, freeHeldMemoryMB: Double)
+        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, freeHeldMemoryMB: Double,
+            peakCUDAMemoryMB: Double?)
     {
         precondition(warmup >= 1, "the peak is measured from the last warm-up step")
         let loader = try setup.loader(phase: 0)
@@ -197,6 +204,7 @@ public enum TrainingBenchmark {
         for _ in 1..<warmup { try step() }
         Runtime.synchronize(setup.device)
         ProcessMemory.resetPeak()
+        if setup.device.isCUDA { try CUDAMemory.resetPeak(setup.device) }
         let baseline = ProcessMemory.currentMB()
         // The memory that resetPeak gave back is faulted in again here, not in the timed steps;
         // this step's peak is theirs.
@@ -207,8 +215,9 @@ public enum TrainingBenchmark {
         for _ in 0..<steps { try step() }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
+        let cudaPeak = setup.device.isCUDA ? Double(try CUDAMemory.of(setup.device).peakAllocatedBytes) / 1_048_576 : nil
         return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline,
-                Runtime.freeHostMemoryHeldMB)
+                Runtime.freeHostMemoryHeldMB, cudaPeak)
     }
 
     /// `blockwise bench --data SPEC --config FILE`: the loader's rate on `spec` against the rate

@@ -36,7 +36,8 @@ public struct DoctorReport: Sendable {
             cudaDevices: Runtime.cudaDeviceCount,
             threads: Runtime.threads,
             cores: Runtime.coreCount,
-            blasLibrary: mappedLibrary(matching: ["blas", "mkl"]),
+            // cuBLAS, mapped in a CUDA build, serves GPU products only.
+            blasLibrary: mappedLibrary(matching: ["blas", "mkl"], except: ["cublas"]),
             blasBuildInfo: config.split(separator: "\n").lazy
                 .compactMap { line in line.range(of: "BLAS_INFO=").map { String(line[$0.upperBound...].prefix { $0 != "," }) } }
                 .first,
@@ -81,7 +82,7 @@ public struct DoctorReport: Sendable {
         return 2 * pow(Double(size), 3) / best / 1e9
     }
 
-    static func mappedLibrary(matching names: [String]) -> String? {
+    static func mappedLibrary(matching names: [String], except excluded: [String] = []) -> String? {
         // /proc files report size 0, so read to the end rather than by size.
         guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
         let maps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
@@ -90,7 +91,8 @@ public struct DoctorReport: Sendable {
                 continue
             }
             let file = path.split(separator: "/").last.map(String.init) ?? ""
-            if names.contains(where: { file.lowercased().contains($0) }) { return String(path) }
+            let name = file.lowercased()
+            if names.contains(where: name.contains), !excluded.contains(where: name.contains) { return String(path) }
         }
         return nil
     }

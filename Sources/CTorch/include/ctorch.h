@@ -60,6 +60,12 @@ int32_t ct_cuda_library(const char **out); /* path loaded, or "" */
 int32_t ct_build_config(const char **out);
 int32_t ct_cuda_device_count(int64_t *out);
 int32_t ct_cuda_synchronize(int32_t index);
+/* The CUDA caching allocator's statistics of one device, in bytes: held by tensors now and at
+ * most since the last reset (torch.cuda.memory_allocated / max_memory_allocated), and reserved
+ * from the driver (memory_reserved / max_memory_reserved). Both fail in a CPU build. */
+typedef struct { int64_t allocated; int64_t peak_allocated; int64_t reserved; int64_t peak_reserved; } ct_cuda_memory;
+int32_t ct_cuda_memory_stats(int32_t index, ct_cuda_memory *out);
+int32_t ct_cuda_reset_peak_memory(int32_t index);
 int32_t ct_core_count(void);
 int32_t ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(int32_t *out);
@@ -286,11 +292,16 @@ typedef struct ct_process_group_s *ct_process_group;
 typedef struct ct_work_s *ct_work;
 enum { CT_BACKEND_GLOO = 0, CT_BACKEND_NCCL = 1 };
 enum { CT_REDUCE_OP_SUM = 0, CT_REDUCE_OP_MAX = 1, CT_REDUCE_OP_MIN = 2 };
-/* 1 when this build can create process groups of that backend. */
+/* 1 when this build can create process groups of that backend: Gloo always, NCCL in a CUDA
+ * build compiled with its headers (a CUDA device is needed only to create one). */
 int32_t ct_dist_backend_available(int32_t backend);
 /* Joins a group of world_size ranks through the store at host:port, which this process serves
  * when serve_store is 1 (rank 0, unless a launcher serves it); timeout_ms bounds the
- * rendezvous and every collective. */
+ * rendezvous and every collective. NCCL without a CUDA device fails before the rendezvous.
+ * An NCCL group carries CUDA tensors over NCCL and CPU tensors (and barriers) over a Gloo group
+ * of its own, as torch.distributed's "cpu:gloo,cuda:nccl" does; one operation takes one kind.
+ * Waiting on NCCL work blocks the thread until the collective ends on the GPU (or fails after
+ * timeout_ms), as Gloo's does. */
 int32_t ct_pg_new(const char *host, int32_t port, int32_t rank, int32_t world_size, int32_t backend,
                   int64_t timeout_ms, int32_t serve_store, ct_process_group *out);
 int32_t ct_pg_new_subgroup(ct_process_group parent, const char *name, int32_t rank, int32_t size, ct_process_group *out);

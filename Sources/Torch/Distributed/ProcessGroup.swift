@@ -1,7 +1,8 @@
 import CTorch
 
 /// A group of processes that exchange tensors: libtorch's c10d process group (`torch.distributed`),
-/// joined through a TCPStore rendezvous. Gloo on CPU tensors; NCCL where the build has it.
+/// joined through a TCPStore rendezvous. Gloo on CPU tensors; NCCL on CUDA tensors where the
+/// build has it (a CUDA libtorch), one GPU per rank.
 ///
 /// Every rank of the group makes the same calls in the same order. Collectives are
 /// asynchronous: each returns a `Work` to wait on, and its tensors must not be touched
@@ -18,7 +19,9 @@ public final class ProcessGroup: @unchecked Sendable {
             }
         }
 
-        /// Whether this libtorch build can create such groups.
+        /// Whether this libtorch build can create such groups: Gloo always, NCCL in a CUDA build
+        /// compiled with NCCL's headers. Creating an NCCL group also needs a CUDA device; without
+        /// one it throws before the rendezvous.
         public var isAvailable: Bool { Runtime.ensureStarted(); return ct_dist_backend_available(code) != 0 }
     }
 
