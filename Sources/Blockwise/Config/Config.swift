@@ -52,6 +52,8 @@ public struct Config: Equatable, Sendable {
         public var headDimension = 512
         public var headKernel = 1
         public var headGroups = 1
+        /// CbE heads with a 1×1 convolution run as one fused node (`PoolingHead.fused`).
+        public var fusedHead = true
         /// Projector layer sizes after the head; empty: no projector.
         public var projector = [2048, 2048, 2048]
         /// nil: no noise.

@@ -20,6 +20,11 @@ import Torch
         #expect(Tensor.randn([2, 2]).mm(Tensor.randn([2, 2])).dtype == .float32)
     }
 
+    @Test func modelFusedHeadReachesEveryHead() throws {
+        #expect(try TrainingSetup(config: try tinyConfig()).network.heads.allSatisfy(\.fused))
+        #expect(try TrainingSetup(config: try tinyConfig(["model.fused_head=false"])).network.heads.allSatisfy { !$0.fused })
+    }
+
     @Test func autocastForgetsItsCastWeightsWhenItsRegionEnds() {
         let weight = Tensor.ones([3, 3]).requiresGrad_()
         let x = Tensor.ones([1, 3])
