@@ -50,14 +50,7 @@ extension Trainer {
             setup.optimizer.applySchedule(schedule, step: state.phaseStep)
             let loss = try optimiseBlock(input, phase: phase)
             lastLosses[k] = loss
-            state.phaseStep += 1
-            state.globalStep += 1
-            state.position = input.position
-            let elapsed = Date().timeIntervalSince(clock)
-            clock = Date()
-            let rate = Double(config.data.batchSize) / max(elapsed, 1e-9)
-            progress?.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
-                             fields: loss.map { [(lossLabel(k), String(format: "%.3f", $0))] } ?? [])
+            let rate = advance(to: input.position, clock: &clock, progress: progress, perEpoch: perEpoch, losses: [(k, loss)])
             if state.globalStep % config.log.everySteps == 0 {
                 let losses = (0..<pipeline.placement.blocks).map { $0 == k ? loss ?? 0 : 0 }
                 let (phaseIndex, step, lr) = (state.phase, state.globalStep, setup.optimizer.parameterGroups[0].lr)

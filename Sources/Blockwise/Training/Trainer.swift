@@ -146,14 +146,8 @@ public final class Trainer {
             setup.optimizer.applySchedule(schedule, step: state.phaseStep)
             let losses = try optimise(batch.value, phase: phase, position: batch.position)
             lastLosses = losses
-            state.phaseStep += 1
-            state.globalStep += 1
-            state.position = loader.position
-            let elapsed = Date().timeIntervalSince(clock)
-            clock = Date()
-            let rate = Double(config.data.batchSize) / max(elapsed, 1e-9)
-            progress?.update(done: state.position.index == 0 ? perEpoch : state.position.index, rate: rate,
-                            fields: losses.enumerated().compactMap { k, l in l.map { (lossLabel(k), String(format: "%.3f", $0)) } })
+            let rate = advance(to: loader.position, clock: &clock, progress: progress, perEpoch: perEpoch,
+                               losses: Array(losses.enumerated()))
             if state.globalStep % config.log.everySteps == 0 {
                 try record(.step(phase: state.phase, epoch: batch.position.epoch, step: state.globalStep,
                                  owner: MetricsRecord.Owner(plan.mode), loss: losses, lr: setup.optimizer.parameterGroups[0].lr,
@@ -169,6 +163,21 @@ public final class Trainer {
             if everySteps > 0, state.globalStep % everySteps == 0, !checkpointed { try checkpoint() }
         }
         return true
+    }
+
+    /// Counts a finished step, the data now at `position`, and shows its losses (block, loss)
+    /// on the progress bar; returns the step's images per second.
+    func advance(to position: DataPosition, clock: inout Date, progress: ProgressReporter?, perEpoch: Int,
+                 losses: [(offset: Int, element: Double?)]) -> Double {
+        state.phaseStep += 1
+        state.globalStep += 1
+        state.position = position
+        let elapsed = Date().timeIntervalSince(clock)
+        clock = Date()
+        let rate = Double(config.data.batchSize) / max(elapsed, 1e-9)
+        progress?.update(done: position.index == 0 ? perEpoch : position.index, rate: rate,
+                         fields: losses.compactMap { k, l in l.map { (lossLabel(k), String(format: "%.3f", $0)) } })
+        return rate
     }
 
     /// One optimisation step, its losses and probe scores added to the epoch's sums. Returns
