@@ -83,13 +83,7 @@ import Torch
         let config = try writeTinyConfig(in: folder, ["training.epochs=100", "checkpoint.every_steps=1", "run.timeout_s=20",
                                                       "distributed.strategy=blocks"])
         let run = folder.path + "/run"
-        let port = freeLocalPort()
-        let ranks = try (0..<4).map { rank in
-            try BlockwiseProcess(["pretrain", config, "--out", run], environment: [
-                "RANK": "\(rank)", "WORLD_SIZE": "4", "LOCAL_RANK": "\(rank)", "LOCAL_WORLD_SIZE": "4",
-                "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
-            ], folder: folder)
-        }
+        let ranks = try startRanks(4, ["pretrain", config, "--out", run], folder: folder)
         waitFor(run + "/checkpoints/step-00000002.safetensors", while: ranks[0])
         kill(ranks[2].process.processIdentifier, SIGKILL)
         let killed = Date()

@@ -43,6 +43,18 @@ final class BlockwiseProcess {
     var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
 
+/// `count` ranks of `blockwise ARGUMENTS` started by hand with torchrun's environment, on a free
+/// loopback port (no launcher: a test can kill one rank and watch the others).
+func startRanks(_ count: Int, _ arguments: [String], folder: TemporaryFolder) throws -> [BlockwiseProcess] {
+    let port = freeLocalPort()
+    return try (0..<count).map { rank in
+        try BlockwiseProcess(arguments, environment: [
+            "RANK": "\(rank)", "WORLD_SIZE": "\(count)", "LOCAL_RANK": "\(rank)", "LOCAL_WORLD_SIZE": "\(count)",
+            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
+        ], folder: folder)
+    }
+}
+
 /// Waits, while `process` runs, until the file at `path` exists (a checkpoint a test waits for).
 func waitFor(_ path: String, while process: BlockwiseProcess) {
     while process.process.isRunning, !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
@@ -179,13 +191,7 @@ func largestDifference(_ a: String, _ b: String, skipping: [String] = []) throws
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder, ["training.epochs=100", "checkpoint.every_steps=1", "run.timeout_s=20"])
         let run = folder.path + "/run"
-        let port = freeLocalPort()
-        let ranks = try (0..<2).map { rank in
-            try BlockwiseProcess(["pretrain", config, "--out", run], environment: [
-                "RANK": "\(rank)", "WORLD_SIZE": "2", "LOCAL_RANK": "\(rank)", "LOCAL_WORLD_SIZE": "2",
-                "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
-            ], folder: folder)
-        }
+        let ranks = try startRanks(2, ["pretrain", config, "--out", run], folder: folder)
         waitFor(run + "/checkpoints/step-00000002.safetensors", while: ranks[0])
         kill(ranks[1].process.processIdentifier, SIGKILL)
         let killed = Date()
