@@ -136,6 +136,14 @@ struct Bench: ParsableCommand {
         let stepParts = ["probe", "exchange", "optimizer"]
         print("step: " + stepParts.map { String(format: "%@ %.1f", $0, profile.step[$0] ?? 0) }.joined(separator: ", ")
               + String(format: "; whole step %.1f ms", profile.totalMilliseconds))
+        guard let memory = profile.blockPeakMemoryMB, let stepMemory = profile.stepPeakMemoryMB else { return }
+        print("\npeak MB of tensors above the step's start, by part (blank: not run)")
+        print("              " + parts.map { $0.leftPadded(10) }.joined())
+        for (k, peaks) in memory.enumerated() {
+            print("block \(k + 1)".padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + parts.map { peaks[$0].map { String(format: "%10.0f", $0) } ?? "".leftPadded(10) }.joined())
+        }
+        print("step: " + stepParts.compactMap { part in stepMemory[part].map { String(format: "%@ %.0f", part, $0) } }.joined(separator: ", "))
     }
 
     /// The pipeline's predicted rate on several devices, from the stage costs of one process.
@@ -160,8 +168,9 @@ struct Bench: ParsableCommand {
         print(String(format: "%@ (%@, batch %d, %@, %@)", result.config, result.mode, result.batchSize, result.device, who))
         print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                      result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
-        if let cuda = result.stepPeakCUDAMemoryMB {
-            print(String(format: "  steps alone     peak CUDA memory %.0f MB (the caching allocator's count of tensors)", cuda))
+        if let peak = result.stepPeakTensorMemoryMB, let step = result.stepTensorMemoryMB {
+            print(String(format: "  steps alone     tensors' peak %.0f MB on %@ (%.0f MB above what they held before the steps)",
+                         peak, result.device, step))
         }
         if result.blockRanks == nil {
             print(String(format: "  with data       %8.1f images/s   peak RSS %7.0f MB", result.imagesPerSecondWithData, result.peakMemoryMBWithData))

@@ -2,9 +2,10 @@ import Foundation
 import Torch
 
 /// `blockwise bench --config`: the speed and peak memory of pretraining steps, with and
-/// without data loading; no run directory is written. Memory is the process's resident (host)
-/// memory, which leaves out a GPU's own memory: on CUDA the caching allocator's peak is
-/// reported beside it. Under a launcher of several
+/// without data loading; no run directory is written. Memory is reported twice: the process's
+/// resident (host) memory, which leaves out a GPU's own memory and counts what malloc keeps
+/// after frees; and the tensors' own memory on the training device as its allocator counts it
+/// (`TensorMemory`), which is what the step itself needs. Under a launcher of several
 /// processes every rank trains data-parallel, or its block (`distributed.strategy: blocks`),
 /// and rank 0 reports for all of them.
 public enum TrainingBenchmark {
@@ -18,9 +19,12 @@ public enum TrainingBenchmark {
         /// Optimisation steps alone, one batch reused.
         public var stepImagesPerSecond: Double
         public var stepPeakMemoryMB: Double
-        /// On CUDA: the most device memory tensors held at once during the steps alone, by the
-        /// caching allocator's count (`torch.cuda.max_memory_allocated`); nil on the CPU.
-        public var stepPeakCUDAMemoryMB: Double? = nil
+        /// The most memory tensors held at once on the training device during the steps alone
+        /// (`TensorMemory`: on CUDA `torch.cuda.max_memory_allocated`); nil where not counted.
+        public var stepPeakTensorMemoryMB: Double? = nil
+        /// That peak above what tensors held before the steps (weights, optimizer state, the
+        /// batch): activations, gradients and the step's temporaries, without malloc's share.
+        public var stepTensorMemoryMB: Double? = nil
         /// Resident memory before the timed steps: weights, optimizer state, data.
         public var baselineMemoryMB: Double
         /// What the steps add on top of the baseline: activations and gradients.
@@ -99,6 +103,8 @@ public enum TrainingBenchmark {
     }
 
     public static func run(config: Config, name: String, steps: Int, warmup: Int = 2, launch: Launch = .single) throws -> Result {
+        // Counted from before the weights exist, so that what tensors hold before the steps is known.
+        let countsTensors = (try? TensorMemory.countCPU()) != nil
         let setup = try TrainingSetup(config: config, launch: launch)
         if setup.pipeline != nil { return try pipelined(setup, name: name, steps: steps, warmup: warmup) }
         let alone = try time(setup, steps: steps, warmup: warmup, loadData: false)
@@ -110,7 +116,10 @@ public enum TrainingBenchmark {
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
                             freeHeldMemoryMB: alone.freeHeldMemoryMB)
-        result.stepPeakCUDAMemoryMB = alone.peakCUDAMemoryMB
+        if countsTensors || setup.device.isCUDA, let tensors = alone.tensorMemory {
+            result.stepPeakTensorMemoryMB = tensors.peakMB
+            result.stepTensorMemoryMB = tensors.peakMB - tensors.beforeMB
+        }
         if let dataParallel = setup.dataParallel {
             let perRank = try dataParallel.gather([waited, alone.peakMemoryMB])
             result.processes = launch.worldSize
@@ -190,10 +199,10 @@ public enum TrainingBenchmark {
     /// alone). Returns images per second, the peak resident memory of the last warm-up step and
     /// the timed steps, the resident memory before them (weights, optimizer state, data):
     /// peak − baseline is what the steps add, and the memory malloc holds free after them.
-    /// On CUDA also the allocator's peak over the same steps.
+    /// Also the tensors' memory on the device over the same steps, and before them.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
         -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, freeHeldMemoryMB: Double,
-            peakCUDAMemoryMB: Double?)
+            tensorMemory: (beforeMB: Double, peakMB: Double)?)
     {
         precondition(warmup >= 1, "the peak is measured from the last warm-up step")
         let loader = try setup.loader(phase: 0)
@@ -204,7 +213,8 @@ public enum TrainingBenchmark {
         for _ in 1..<warmup { try step() }
         Runtime.synchronize(setup.device)
         ProcessMemory.resetPeak()
-        if setup.device.isCUDA { try CUDAMemory.resetPeak(setup.device) }
+        try? TensorMemory.resetPeak(setup.device)
+        let tensorsBefore = try? TensorMemory.of(setup.device)
         let baseline = ProcessMemory.currentMB()
         // The memory that resetPeak gave back is faulted in again here, not in the timed steps;
         // this step's peak is theirs.
@@ -215,9 +225,12 @@ public enum TrainingBenchmark {
         for _ in 0..<steps { try step() }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
-        let cudaPeak = setup.device.isCUDA ? Double(try CUDAMemory.of(setup.device).peakAllocatedBytes) / 1_048_576 : nil
+        let megabytes = { (bytes: Int) in Double(bytes) / 1_048_576 }
+        let tensors = try tensorsBefore.map { before in
+            (beforeMB: megabytes(before.allocatedBytes), peakMB: megabytes(try TensorMemory.of(setup.device).peakAllocatedBytes))
+        }
         return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline,
-                Runtime.freeHostMemoryHeldMB, cudaPeak)
+                Runtime.freeHostMemoryHeldMB, tensors)
     }
 
     /// `blockwise bench --data SPEC --config FILE`: the loader's rate on `spec` against the rate

@@ -66,6 +66,11 @@ int32_t ct_cuda_synchronize(int32_t index);
 typedef struct { int64_t allocated; int64_t peak_allocated; int64_t reserved; int64_t peak_reserved; } ct_cuda_memory;
 int32_t ct_cuda_memory_stats(int32_t index, ct_cuda_memory *out);
 int32_t ct_cuda_reset_peak_memory(int32_t index);
+/* CPU tensor memory, counted from the first ct_cpu_memory_count on (cpu_memory.cpp). */
+typedef struct { int64_t allocated; int64_t peak_allocated; } ct_cpu_memory;
+int32_t ct_cpu_memory_count(void);
+int32_t ct_cpu_memory_stats(ct_cpu_memory *out);
+void ct_cpu_reset_peak_memory(void);
 int32_t ct_core_count(void);
 int32_t ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(int32_t *out);

@@ -1,0 +1,83 @@
+// CPU tensor memory, counted like the CUDA caching allocator counts device memory
+// (torch.cuda.memory_allocated, max_memory_allocated): bytes held by tensors now and at most.
+// Resident memory (VmRSS, VmHWM) also sees what malloc keeps after a free and the heap's
+// fragmentation, which depend on the allocator rather than on what a step needs.
+//
+// Counting installs an allocator in front of libtorch's default CPU allocator: the same
+// alloc_cpu/free_cpu (64-byte alignment), with the size kept in a 64-byte header so that a
+// free knows what it returns. Tensors allocated before it is installed keep their own
+// deleter and are never counted, so figures are meant as differences and peaks after it.
+#include "bridge.hpp"
+#include <atomic>
+#include <cstring>
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+#include <mutex>
+
+namespace {
+
+std::atomic<int64_t> allocated{0};
+std::atomic<int64_t> peak{0};
+std::atomic<bool> counting{false};
+
+// A header keeps alloc_cpu's alignment for the data behind it.
+constexpr size_t kHeader = 64;
+
+void counted_delete(void *data) {
+    if (data == nullptr) return;
+    auto *base = static_cast<char *>(data) - kHeader;
+    allocated.fetch_sub(static_cast<int64_t>(*reinterpret_cast<size_t *>(base)), std::memory_order_relaxed);
+    c10::free_cpu(base);
+}
+
+struct CountingCPUAllocator final : at::Allocator {
+    // libtorch 2.3 made allocate non-const and added copy_data: both spellings are defined,
+    // and each version overrides the one it declares (hence no `override` here).
+    at::DataPtr allocate(size_t n) const { return counted(n); }
+    at::DataPtr allocate(size_t n) { return counted(n); }
+    void copy_data(void *dest, const void *src, std::size_t count) const { std::memcpy(dest, src, count); }
+    // The data is its own context, as the default allocator's is: raw allocations work too.
+    at::DeleterFnPtr raw_deleter() const { return &counted_delete; }
+
+    static at::DataPtr counted(size_t n) {
+        at::Device cpu(at::DeviceType::CPU);
+        if (n == 0) return {nullptr, nullptr, &counted_delete, cpu};
+        auto *base = static_cast<char *>(c10::alloc_cpu(n + kHeader));
+        *reinterpret_cast<size_t *>(base) = n;
+        auto now = allocated.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed) + static_cast<int64_t>(n);
+        auto highest = peak.load(std::memory_order_relaxed);
+        while (now > highest && !peak.compare_exchange_weak(highest, now, std::memory_order_relaxed)) {}
+        void *data = base + kHeader;
+        return {data, data, &counted_delete, cpu};
+    }
+};
+
+CountingCPUAllocator counting_allocator;
+
+} // namespace
+
+extern "C" {
+
+int32_t ct_cpu_memory_count(void) {
+    CT_GUARD({
+        static std::once_flag once;
+        // Above the default allocator's priority (0), so libtorch keeps it from now on.
+        std::call_once(once, [] {
+            c10::SetCPUAllocator(&counting_allocator, 1);
+            counting.store(c10::GetCPUAllocator() == &counting_allocator);
+        });
+        if (!counting.load()) throw std::runtime_error("libtorch kept another CPU allocator; CPU tensor memory cannot be counted");
+    })
+}
+
+int32_t ct_cpu_memory_stats(ct_cpu_memory *out) {
+    CT_GUARD({
+        if (!counting.load()) throw std::logic_error("CPU tensor memory is not being counted (ct_cpu_memory_count)");
+        out->allocated = allocated.load();
+        out->peak_allocated = peak.load();
+    })
+}
+
+void ct_cpu_reset_peak_memory(void) { peak.store(allocated.load()); }
+
+} // extern "C"
