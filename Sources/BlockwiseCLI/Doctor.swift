@@ -14,6 +14,10 @@ struct Doctor: ParsableCommand {
         print("threads       \(r.threads) intra-op, \(r.cores) cores")
         print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
+        print(String(format: "bf16          %@; a 3x3 convolution runs at %.0f GFLOP/s in bf16, %.0f in float32 (%.2f×)",
+                     r.bfloat16Units.map { "units: \($0)" } ?? "no bf16 units (emulated)",
+                     r.convolutionGFLOPS.bfloat16, r.convolutionGFLOPS.float32,
+                     r.convolutionGFLOPS.bfloat16 / r.convolutionGFLOPS.float32))
         print("CUDA devices  \(r.cudaDevices)")
         switch r.hostAllocator {
         case .retain: print("malloc        retain: freed memory kept for the next step (\(HostAllocator.environmentVariable)=system for glibc's defaults)")

@@ -15,6 +15,11 @@ public struct DoctorReport: Sendable {
     public var blasBuildInfo: String?
     /// Measured float32 GFLOP/s of a 1024×1024 matrix product.
     public var matmulGFLOPS: Double
+    /// The CPU's bfloat16 units, from its flags in /proc/cpuinfo (AMX, AVX-512 BF16); nil: none.
+    public var bfloat16Units: String?
+    /// Measured GFLOP/s of one 3×3 convolution (ResNet's most common layer) in float32 and in
+    /// bfloat16: what `training.precision: bf16` is worth on this CPU.
+    public var convolutionGFLOPS: (float32: Double, bfloat16: Double)
     public var datasets: [DatasetPresence]
     /// The process-group backends this build can create (data-parallel training).
     public var distributedBackends: [ProcessGroup.Backend]
@@ -42,11 +47,16 @@ public struct DoctorReport: Sendable {
                 .compactMap { line in line.range(of: "BLAS_INFO=").map { String(line[$0.upperBound...].prefix { $0 != "," }) } }
                 .first,
             matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
+            bfloat16Units: bfloat16Units(cpuFlags: cpuFlags()),
+            convolutionGFLOPS: (measureConvolutionGFLOPS(.float32), measureConvolutionGFLOPS(.bfloat16)),
             datasets: DatasetPresence.scan(),
             distributedBackends: ProcessGroup.Backend.allCases.filter(\.isAvailable),
             hostAllocator: Runtime.hostAllocator,
             warnings: [])
         if let warning = blasWarning(gflops: report.matmulGFLOPS, threads: report.threads) {
+            report.warnings.append(warning)
+        }
+        if let warning = bfloat16Warning(units: report.bfloat16Units, gflops: report.convolutionGFLOPS) {
             report.warnings.append(warning)
         }
         if report.threads < report.cores {
@@ -64,6 +74,45 @@ public struct DoctorReport: Sendable {
         guard perThread < slowBLASPerCore else { return nil }
         return String(format: "matrix products run at %.1f GFLOP/s (%.1f per thread): far below what the cores can do. "
                       + "Install OpenBLAS: apt-get install libopenblas0-pthread", gflops, perThread)
+    }
+
+    /// The bfloat16 units among a CPU's flags: AMX's tiles (Sapphire Rapids on) or AVX-512's
+    /// BF16 dot products (Cooper Lake, Zen 4); nil when it has neither and bf16 is emulated.
+    public static func bfloat16Units(cpuFlags: Set<String>) -> String? {
+        let units = [("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16")].filter { cpuFlags.contains($0.0) }
+        return units.isEmpty ? nil : units.map { "\($0.1) (\($0.0))" }.joined(separator: ", ")
+    }
+
+    /// The warning for bf16 that does not pay on this CPU, else nil.
+    public static func bfloat16Warning(units: String?, gflops: (float32: Double, bfloat16: Double)) -> String? {
+        guard gflops.bfloat16 < gflops.float32 else { return nil }
+        return String(format: "bf16 convolutions run at %.2f× float32's rate here (%@): keep training.precision float32",
+                      gflops.bfloat16 / gflops.float32, units == nil ? "the CPU has no bf16 units" : "despite \(units!)")
+    }
+
+    /// The flags of the first processor in /proc/cpuinfo; empty where there is none (not Linux).
+    static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
+    /// Best of several timed 3×3 convolutions, 64 → 64 channels on a batch of 8 at 56² (ResNet's
+    /// first stage), in `dtype`: about 1.8 GFLOP each.
+    public static func measureConvolutionGFLOPS(_ dtype: DType, repeats: Int = 5) -> Double {
+        let generator = Generator(seed: 0)
+        let input = Tensor.randn([8, 64, 56, 56], generator: generator).to(dtype)
+        let weight = Tensor.randn([64, 64, 3, 3], generator: generator).to(dtype)
+        let run = { _ = conv2d(input, weight: weight, padding: [1, 1]).sum().item() }
+        run()  // warm-up: oneDNN builds its kernel for the shape
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            run()
+            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * 8 * 64 * 64 * 9 * 56 * 56 / best / 1e9
     }
 
     /// Best of several timed float32 products of two size×size matrices.

@@ -26,15 +26,18 @@ extension TrainingSetup {
                                   blocks: k...k, afterForward: { _, a, b in
                                       try pipeline.send(step: input.step, position: input.position, a, b, labels: input.labels)
                                   }, afterBackward: { k in try dataParallel?.startAveraging(blockParameters[k]) })
-        let scores = probe?.fit(outputs: [k: result.outputs[k]!.0], labels: labels) ?? [:]
+        let score = probe?.fit(outputs: [k: result.outputs[k]!.0], labels: input.labels)[k]
         if let probe { try dataParallel?.startAveraging(probe.classifiers[k].parameters()) }
         try dataParallel?.finishAveraging()
-        let loss = result.losses[k]?.item()
+        // The loss and the probe's count in one read: on a GPU each read waits for the device.
+        let pending = [result.losses[k], score?.correct].compactMap { $0?.to(.float64) }
+        var values = pending.isEmpty ? [] : Tensor.stack(pending).to(.cpu).toArray(Double.self)[...]
+        let loss = result.losses[k] == nil ? nil : values.popFirst()
         if let loss, !loss.isFinite { throw NonFiniteLoss(block: k, value: loss) }
         optimizer.step()
         optimizer.zeroGrad()
         probe?.update()
-        return (loss, scores[k])
+        return (loss, score.map { OnlineProbe.Score(correct: Int(values.popFirst()!), labelled: $0.labelled) })
     }
 
     // MARK: Parts of the state

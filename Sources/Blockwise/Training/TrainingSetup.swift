@@ -193,11 +193,13 @@ public final class TrainingSetup {
         if let indices, let measured = result.difficulty {
             routing?.record(indices: measured.rows.map { indices[$0] }, difficulties: measured.values)
         }
-        var scores: [Int: OnlineProbe.Score] = [:]
+        var scores: [Int: OnlineProbe.PendingScore] = [:]
         if let probe {
             // Blocks that routing gave part of the batch are scored on that part.
             for (k, output) in result.outputs {
-                let own = result.rows[k].map { labels.indexSelect(dim: 0, index: Tensor($0.map(Int64.init), device: labels.device)) } ?? labels
+                let own = result.rows[k].map {
+                    batch.labels.indexSelect(dim: 0, index: Tensor($0.map(Int64.init), device: batch.labels.device))
+                } ?? batch.labels
                 scores.merge(probe.fit(outputs: [k: output.0], labels: own)) { a, _ in a }
             }
         }
@@ -217,16 +219,18 @@ public final class TrainingSetup {
     }
 
     /// This step's losses and probe scores over every rank: the mean loss, the summed counts.
-    private func reduced(losses: [Int: Tensor], scores: [Int: OnlineProbe.Score]) throws
+    private func reduced(losses: [Int: Tensor], scores: [Int: OnlineProbe.PendingScore]) throws
         -> (losses: [Double?], scores: [Int: OnlineProbe.Score])
     {
         let blocks = network.partition.count
-        // One read of every block's loss: on a GPU each read waits for the device.
-        let trained = losses.keys.sorted()
-        let values = trained.isEmpty ? [] : Tensor.stack(trained.map { losses[$0]!.to(.float64) }).to(.cpu).toArray(Double.self)
+        // One read of every block's loss and probe count: on a GPU each read waits for the device.
+        let trained = losses.keys.sorted(), scored = scores.keys.sorted()
+        let pending = trained.map { losses[$0]! } + scored.map { scores[$0]!.correct }
+        let values = pending.isEmpty ? [] : Tensor.stack(pending.map { $0.to(.float64) }).to(.cpu).toArray(Double.self)
         let read = Dictionary(uniqueKeysWithValues: zip(trained, values))
+        let correct = Dictionary(uniqueKeysWithValues: zip(scored, values.dropFirst(trained.count)))
         let local = (0..<blocks).map { read[$0] ?? 0 }
-            + (0..<blocks).flatMap { [Double(scores[$0]?.correct ?? 0), Double(scores[$0]?.labelled ?? 0)] }
+            + (0..<blocks).flatMap { [correct[$0] ?? 0, Double(scores[$0]?.labelled ?? 0)] }
         let total = try dataParallel?.sum(local) ?? local
         let world = Double(launch.worldSize)
         let means = (0..<blocks).map { losses[$0] == nil ? nil : total[$0] / world }
