@@ -21,6 +21,13 @@
 //
 // x is laid out channel-major, [C, N·P], so that every tile is one GEMM with the folded weight
 // packed once: per-image batched products of the same size ran at half the rate (OpenBLAS).
+//
+// Batch statistics synchronised over data-parallel processes come in as inputs: the caller
+// gives μ and Σ over every process's batch (and their count), computed by differentiable
+// all-reduces. The node then returns their gradients instead of following them into x:
+//   dμ = −Wᵀ (a S1),  dΣ = −½ Wᵀ diag(a S2 / (var + eps)) W,
+// with S1 and S2 this process's sums; dW keeps its statistics terms, and the caller's
+// all-reduces carry dμ and dΣ back to every process's x.
 #include "bridge.hpp"
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -128,13 +135,22 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         // Centred before the product: E[xxᵀ] − μμᵀ would cancel digits in float32.
         at::Tensor centred = x - mu.unsqueeze(1);
         at::Tensor covariance = at::mm(centred, centred.t()).div_(static_cast<double>(count));
+        return statistics(mu, covariance, w, running_mean, running_var, static_cast<double>(count), momentum, eps);
+    }
+
+    // The output channels' statistics from the input's mean μ and biased covariance Σ over
+    // `count` values per channel; the running statistics move as torch's batch norm moves them.
+    static Statistics statistics(const at::Tensor &mu, const at::Tensor &covariance, const at::Tensor &w,
+                                 const c10::optional<at::Tensor> &running_mean, const c10::optional<at::Tensor> &running_var,
+                                 double count, double momentum, double eps) {
+        TORCH_CHECK(count > 1, "Expected more than 1 value per channel when training, got ", count);
         at::Tensor weight_covariance = at::mm(w, covariance);
         at::Tensor mean = at::mv(w, mu);
         at::Tensor variance = (weight_covariance * w).sum(1).clamp_min_(0);
         // As torch's batch norm: the running variance is unbiased.
         if (running_mean) running_mean->mul_(1 - momentum).add_(mean.to(running_mean->scalar_type()), momentum);
         if (running_var) {
-            double unbiased = static_cast<double>(count) / static_cast<double>(count - 1);
+            double unbiased = count / (count - 1);
             running_var->mul_(1 - momentum).add_(variance.to(running_var->scalar_type()), momentum * unbiased);
         }
         return {mean, (variance + eps).rsqrt(), mu, weight_covariance};
@@ -143,7 +159,9 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
     static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &input, const at::Tensor &conv_weight,
                               const at::Tensor &bn_weight, const at::Tensor &bn_bias,
                               const c10::optional<at::Tensor> &running_mean, const c10::optional<at::Tensor> &running_var,
-                              bool use_batch_statistics, double momentum, double eps, int64_t pooling_code, int64_t budget) {
+                              bool use_batch_statistics, double momentum, double eps, int64_t pooling_code, int64_t budget,
+                              const c10::optional<at::Tensor> &input_mean, const c10::optional<at::Tensor> &input_covariance,
+                              double count) {
         Pooling pooling = pooling_kind(static_cast<int32_t>(pooling_code));
         TORCH_CHECK(input.dim() == 4, "conv_bn_relu_pool: expected input [N, C, H, W], got ", input.sizes());
         int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
@@ -155,7 +173,15 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor x = channel_major(input);
         at::Tensor w = conv_weight.reshape({expanded, channels});
         Statistics s;
-        if (use_batch_statistics) {
+        bool given_statistics = input_mean.has_value();
+        TORCH_CHECK(given_statistics == input_covariance.has_value(), "conv_bn_relu_pool: give the input's mean and covariance together");
+        if (given_statistics) {
+            TORCH_CHECK(use_batch_statistics, "conv_bn_relu_pool: given statistics are batch statistics");
+            TORCH_CHECK(input_mean->sizes() == at::IntArrayRef({channels}) && input_covariance->sizes() == at::IntArrayRef({channels, channels}),
+                        "conv_bn_relu_pool: expected a mean [", channels, "] and a covariance [", channels, ", ", channels,
+                        "], got ", input_mean->sizes(), " and ", input_covariance->sizes());
+            s = statistics(*input_mean, *input_covariance, w, running_mean, running_var, count, momentum, eps);
+        } else if (use_batch_statistics) {
             s = batch_statistics(x.view({channels, -1}), w, running_mean, running_var, momentum, eps);
         } else {
             TORCH_CHECK(running_mean && running_var, "conv_bn_relu_pool: without batch statistics it needs running statistics");
@@ -178,6 +204,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         ctx->saved_data["pooling"] = pooling_code;
         ctx->saved_data["budget"] = budget;
         ctx->saved_data["batch_statistics"] = use_batch_statistics;
+        ctx->saved_data["given_statistics"] = given_statistics;
         return z;
     }
 
@@ -190,6 +217,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         int64_t budget = ctx->saved_data["budget"].toInt();
         bool use_batch_statistics = ctx->saved_data["batch_statistics"].toBool();
+        bool given_statistics = ctx->saved_data["given_statistics"].toBool();
 
         int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
         int64_t expanded = conv_weight.size(0);
@@ -226,7 +254,14 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor centred_sum = (g_x * w).sum(1) - mean * sum_g;  // S2
         at::Tensor grad_gamma = centred_sum * invstd;
         at::Tensor grad_w = scale.unsqueeze(1) * g_x;
-        if (use_batch_statistics) {
+        at::Tensor grad_mean, grad_covariance;
+        if (given_statistics) {
+            // The statistics' own gradients; the caller's all-reduces take them on to x.
+            at::Tensor per_variance = scale * invstd.square() * centred_sum;  // a S2 / (var + eps)
+            grad_w.sub_(at::outer(scale * sum_g, mu)).sub_(per_variance.unsqueeze(1) * weight_covariance);
+            grad_mean = at::mv(w.t(), scale * sum_g).neg_();
+            grad_covariance = at::mm(w.t(), per_variance.unsqueeze(1) * w).mul_(-0.5);
+        } else if (use_batch_statistics) {
             double count = static_cast<double>(images * positions);
             at::Tensor c = scale * invstd.square() * centred_sum / count;
             grad_w.sub_(at::outer(scale * sum_g, mu)).sub_(c.unsqueeze(1) * weight_covariance, count);
@@ -238,7 +273,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         }
         at::Tensor none;
         at::Tensor grad_input = input_grad ? dx.transpose(0, 1).contiguous().view(input.sizes()) : none;
-        return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none};
+        return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none,
+                grad_mean, grad_covariance, none};
     }
 };
 
@@ -248,11 +284,13 @@ extern "C" {
 
 int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_weight, ct_tensor bn_bias,
                              ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
-                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor *out) {
+                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor input_mean,
+                             ct_tensor input_covariance, double count, ct_tensor *out) {
     auto given = [](ct_tensor h) { return h ? c10::optional<at::Tensor>(h->t) : c10::nullopt; };
     CT_RETURN(ConvBatchNormReLUPool::apply(T(x), T(conv_weight), T(bn_weight), T(bn_bias), given(running_mean),
                                            given(running_var), batch_statistics != 0, momentum, eps,
-                                           static_cast<int64_t>(pooling), tile_elements))
+                                           static_cast<int64_t>(pooling), tile_elements, given(input_mean),
+                                           given(input_covariance), count))
 }
 
 } // extern "C"

@@ -27,17 +27,23 @@ public enum SpatialPooling: CaseIterable, Sendable {
 ///
 /// With `batchStatistics` the batch's statistics normalise and the running statistics, when
 /// given, move by `momentum` (unbiased variance), as `batchNorm(training: true)`; otherwise
-/// the running statistics normalise. float32 and float64; no second derivative.
-/// `tileElements`: elements of the expansion computed at once; nil for the device's default.
+/// the running statistics normalise. `inputStatistics`, with batch statistics: the channel mean
+/// [C] and biased covariance [C, C] of the input over `count` values per channel, computed by
+/// the caller (over every process's batch, for synchronised batch norm); the node then gives
+/// them their gradients instead of following them into `x`. float32 and float64; no second
+/// derivative. `tileElements`: elements of the expansion computed at once; nil for the
+/// device's default.
 public func convBatchNormReLUPool(_ x: Tensor, convWeight: Tensor, bnWeight: Tensor, bnBias: Tensor,
                                   runningMean: Tensor?, runningVar: Tensor?, batchStatistics: Bool,
                                   momentum: Double, eps: Double, pooling: SpatialPooling,
+                                  inputStatistics: (mean: Tensor, covariance: Tensor, count: Double)? = nil,
                                   tileElements: Int? = nil) -> Tensor {
-    withExtendedLifetime((runningMean, runningVar)) {
+    withExtendedLifetime((runningMean, runningVar, inputStatistics?.mean, inputStatistics?.covariance)) {
         Tensor.make {
             ct_conv_bn_relu_pool(x.handle, convWeight.handle, bnWeight.handle, bnBias.handle, runningMean?.handle,
                                  runningVar?.handle, batchStatistics ? 1 : 0, momentum, eps, pooling.code,
-                                 Int64(tileElements ?? 0), $0)
+                                 Int64(tileElements ?? 0), inputStatistics?.mean.handle, inputStatistics?.covariance.handle,
+                                 inputStatistics?.count ?? 0, $0)
         }
     }
 }

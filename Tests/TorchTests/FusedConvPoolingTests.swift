@@ -38,15 +38,18 @@ import Torch
 
     /// The output, the gradients of x, the convolution weight, the BN weight and bias, and the
     /// running statistics after the pass.
+    /// `givenStatistics`: the fused node gets the input's statistics from `channelStatistics`
+    /// (as a synchronised batch norm gives them) instead of computing them itself.
     static func run(_ inputs: Inputs, fused: Bool, batchStatistics: Bool, pooling: SpatialPooling,
-                    tileElements: Int? = nil) -> [Tensor] {
+                    tileElements: Int? = nil, givenStatistics: Bool = false) -> [Tensor] {
         let mean = inputs.runningMean.clone(), variance = inputs.runningVar.clone()
         let z: Tensor
         if fused {
             z = convBatchNormReLUPool(inputs.x, convWeight: inputs.convWeight, bnWeight: inputs.bnWeight,
                                       bnBias: inputs.bnBias, runningMean: mean, runningVar: variance,
                                       batchStatistics: batchStatistics, momentum: momentum, eps: eps,
-                                      pooling: pooling, tileElements: tileElements)
+                                      pooling: pooling, inputStatistics: givenStatistics ? channelStatistics(inputs.x, group: nil) : nil,
+                                      tileElements: tileElements)
         } else {
             let y = batchNorm(conv2d(inputs.x, weight: inputs.convWeight), weight: inputs.bnWeight, bias: inputs.bnBias,
                               runningMean: mean, runningVar: variance, training: batchStatistics,
@@ -71,6 +74,20 @@ import Torch
         let expected = Self.run(inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
         for tile in Self.tiles {
             let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling, tileElements: tile)
+            for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name), tile \(tile.map(String.init) ?? "default")")
+            }
+        }
+    }
+
+    /// Statistics given from outside take their gradients into x through the caller's ops: the
+    /// same values, gradients and running statistics as the composed ops, with every tiling.
+    @Test(arguments: SpatialPooling.allCases)
+    func givenInputStatisticsGiveTheComposedOpsValuesGradientsAndRunningStatistics(_ pooling: SpatialPooling) {
+        let inputs = Inputs(seed: 12)
+        let expected = Self.run(inputs, fused: false, batchStatistics: true, pooling: pooling)
+        for tile in Self.tiles {
+            let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: tile, givenStatistics: true)
             for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
                 #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name), tile \(tile.map(String.init) ?? "default")")
             }

@@ -59,4 +59,44 @@ import Torch
         #expect(Tensor.cat([ranks[0][0], ranks[1][0]], dim: 0).allClose(output.detach(), atol: 1e-12))
         #expect(Tensor.cat([ranks[0][1], ranks[1][1]], dim: 0).allClose(input.grad!, atol: 1e-12))
     }
+
+    /// A fused CbE head's batch norm synchronised over two ranks (`channelStatistics` feeding
+    /// `convBatchNormReLUPool`) computes what the composed conv, batch norm, ReLU and mean
+    /// compute on the whole batch in one process: outputs, input gradients, the summed weight
+    /// gradients and the running statistics.
+    @Test func aFusedHeadOverTwoRanksComputesWhatTheComposedHeadComputesOnTheWholeBatch() throws {
+        let g = Generator(seed: 7)
+        let x = Tensor.randn([8, 4, 3, 3], dtype: .float64, generator: g) + 0.3
+        let upstream = Tensor.randn([8, 6], dtype: .float64, generator: g)
+        let convWeight = Tensor.randn([6, 4, 1, 1], dtype: .float64, generator: g)
+        let bnWeight = Tensor.rand([6], dtype: .float64, generator: g) + 0.5
+        let bnBias = Tensor.randn([6], dtype: .float64, generator: g) * 0.5
+        @Sendable func parameters() -> [Tensor] { [convWeight.clone().requiresGrad_(), bnWeight.clone().requiresGrad_(), bnBias.clone().requiresGrad_()] }
+
+        let whole = parameters(), input = x.clone().requiresGrad_()
+        let runningMean = Tensor.zeros([6], dtype: .float64), runningVar = Tensor.ones([6], dtype: .float64)
+        let y = batchNorm(conv2d(input, weight: whole[0]), weight: whole[1], bias: whole[2], runningMean: runningMean,
+                          runningVar: runningVar, training: true, momentum: 0.1, eps: 1e-5).relu().mean(dims: [2, 3])
+        (y * upstream).sum().backward()
+
+        let ranks = try onRanks(2) { group -> [Tensor] in
+            let own = parameters()
+            let rows = { (t: Tensor) in t.narrow(dim: 0, start: group.rank * 4, length: 4) }
+            let local = rows(x).clone().requiresGrad_()
+            let mean = Tensor.zeros([6], dtype: .float64), variance = Tensor.ones([6], dtype: .float64)
+            let z = convBatchNormReLUPool(local, convWeight: own[0], bnWeight: own[1], bnBias: own[2], runningMean: mean,
+                                          runningVar: variance, batchStatistics: true, momentum: 0.1, eps: 1e-5, pooling: .mean,
+                                          inputStatistics: channelStatistics(local, group: group))
+            (z * rows(upstream)).sum().backward()
+            return [z.detach(), local.grad!] + own.map { $0.grad! } + [mean, variance]
+        }
+        #expect(Tensor.cat([ranks[0][0], ranks[1][0]], dim: 0).allClose(y.detach(), atol: 1e-12))
+        #expect(Tensor.cat([ranks[0][1], ranks[1][1]], dim: 0).allClose(input.grad!, atol: 1e-12))
+        for (k, name) in ["conv weight", "BN weight", "BN bias"].enumerated() {
+            #expect((ranks[0][2 + k] + ranks[1][2 + k]).allClose(whole[k].grad!, atol: 1e-12), "\(name) gradient")
+        }
+        for rank in ranks {
+            #expect(rank[5].allClose(runningMean, atol: 1e-12) && rank[6].allClose(runningVar, atol: 1e-12))
+        }
+    }
 }

@@ -101,18 +101,17 @@ public final class PoolingHead: Module, UnaryLayer {
 
     /// CbE as one fused node, or nil where the fusion does not apply and the composed layers
     /// run instead: a k×k kernel (the statistics would need the covariance of patches), a batch
-    /// norm without affine parameters, input other than float32/float64, and a batch norm
-    /// synchronised over a process group (SyncBatchNorm in data-parallel runs): the fused node's
-    /// statistics would need the sums of every rank's channel means and covariances forward and
-    /// of its gradient sums backward; the composed layers already synchronise exactly, so they
-    /// run. With groups, each group's output channels depend on its input channels alone, so
-    /// the groups run as fused nodes of their own on slices of the weights and statistics (the
-    /// running statistics are views, moved in place).
+    /// norm without affine parameters, and input other than float32/float64. A batch norm
+    /// synchronised over a process group (SyncBatchNorm in data-parallel runs) gets its input
+    /// statistics from every rank (`channelStatistics`), and the node hands their gradients back
+    /// through the same all-reduces. With groups, each group's output channels depend on its
+    /// input channels alone, so the groups run as fused nodes of their own on slices of the
+    /// weights and statistics (the running statistics are views, moved in place).
     func fusedExpansion(_ x: Tensor) -> Tensor? {
         guard fused, let pooling = expansionPooling, let expansion,
               let convolution = expansion.layers[0] as? Conv2d, let normalization = expansion.layers[1] as? BatchNorm,
               convolution.kernelSize == 1, convolution.bias == nil,
-              let weight = normalization.weight, let bias = normalization.bias, !normalization.isSynchronized,
+              let weight = normalization.weight, let bias = normalization.bias,
               x.dtype == .float32 || x.dtype == .float64
         else { return nil }
         let pass = normalization.beginForward()
@@ -121,11 +120,13 @@ public final class PoolingHead: Module, UnaryLayer {
         let inputs = groups == 1 ? [x] : x.chunk(groups, dim: 1).map { $0.contiguous() }
         let (convWeights, bnWeights, bnBiases) = (slices(convolution.weight)!, slices(weight)!, slices(bias)!)
         let (runningMeans, runningVars) = (slices(pass.runningMean), slices(pass.runningVar))
+        let synchronized = pass.batchStatistics && normalization.isSynchronized
         let outputs = (0..<groups).map { g in
             convBatchNormReLUPool(inputs[g], convWeight: convWeights[g], bnWeight: bnWeights[g], bnBias: bnBiases[g],
                                   runningMean: runningMeans?[g], runningVar: runningVars?[g],
                                   batchStatistics: pass.batchStatistics, momentum: pass.momentum,
-                                  eps: normalization.eps, pooling: pooling)
+                                  eps: normalization.eps, pooling: pooling,
+                                  inputStatistics: synchronized ? channelStatistics(inputs[g], group: normalization.processGroup) : nil)
         }
         return groups == 1 ? outputs[0] : Tensor.cat(outputs, dim: 1)
     }

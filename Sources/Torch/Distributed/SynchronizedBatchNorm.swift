@@ -20,6 +20,22 @@ public func synchronizedBatchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, r
     }
 }
 
+/// The channel mean [C] and biased covariance [C, C] of x [N, C, H, W] over the batches of every
+/// rank of `group` together (this rank's batch alone without one), and the number of values per
+/// channel they cover: the input statistics a fused CbE head's synchronised batch norm needs
+/// (`convBatchNormReLUPool`). Differentiable through the all-reduces, so their gradients reach
+/// every rank's input. Two passes, the covariance of centred values, as batch norm's variance is.
+public func channelStatistics(_ x: Tensor, group: ProcessGroup?) -> (mean: Tensor, covariance: Tensor, count: Double) {
+    let channels = x.size(1)
+    let columns = x.transpose(0, 1).reshape([channels, -1])
+    let summed = { (tensor: Tensor) in group?.summedOrStop(tensor) ?? tensor }
+    let localCount = Double(columns.size(1))
+    let count = group.map { $0.summedOrStop(Tensor([localCount])).item() } ?? localCount
+    let mean = summed(columns.sum(dim: 1)) / count
+    let centred = columns - mean.unsqueeze(1)
+    return (mean, summed(centred.mm(centred.t)) / count, count)
+}
+
 extension ProcessGroup {
     /// `sum(_:)` for a forward pass, which cannot throw: a failure stops the process.
     public func summedOrStop(_ tensor: Tensor) -> Tensor {
