@@ -80,6 +80,8 @@ int32_t ct_to(ct_tensor t, ct_options o, int32_t non_blocking, ct_tensor *out) {
     CT_RETURN(T(t).to(ctorch::device(o.device_type, o.device_index), ctorch::scalar_type(o.dtype), non_blocking != 0))
 }
 
+int32_t ct_pin_memory(ct_tensor t, ct_tensor *out) { CT_RETURN(T(t).pin_memory()) }
+
 int32_t ct_contiguous(ct_tensor t, int32_t channels_last, ct_tensor *out) {
     CT_RETURN(T(t).contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
 }

@@ -110,6 +110,11 @@ public final class Tensor: @unchecked Sendable {
         return out != 0
     }
 
+    /// A copy of this CPU tensor in page-locked memory (`pin_memory()`), so that a
+    /// `to(cuda, nonBlocking: true)` of it returns at once and the copy overlaps the device's
+    /// work, as a `DataLoader(pin_memory=True)` batch does. Needs a CUDA device.
+    public func pinnedMemory() -> Tensor { Tensor.make { ct_pin_memory(handle, $0) } }
+
     /// A copy converted to `dtype` on `device` (self when nothing changes, as in PyTorch).
     public func to(_ device: Device? = nil, _ dtype: DType? = nil, nonBlocking: Bool = false) -> Tensor {
         let target = (device ?? self.device).options(dtype ?? self.dtype)

@@ -110,6 +110,9 @@ int32_t ct_item(ct_tensor t, double *out);
 int32_t ct_item_int(ct_tensor t, int64_t *out);
 int32_t ct_is_contiguous(ct_tensor t, int32_t channels_last, int32_t *out);
 int32_t ct_to(ct_tensor t, ct_options opts, int32_t non_blocking, ct_tensor *out);
+/* A copy of a CPU tensor in page-locked memory (Tensor.pin_memory), which a non-blocking copy
+ * to a CUDA device can overlap with work; an error where no CUDA device is available. */
+int32_t ct_pin_memory(ct_tensor t, ct_tensor *out);
 int32_t ct_contiguous(ct_tensor t, int32_t channels_last, ct_tensor *out);
 int32_t ct_clone(ct_tensor t, ct_tensor *out);
 int32_t ct_alias(ct_tensor t, ct_tensor *out);

@@ -105,31 +105,40 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
     let plane = middleRows * outWidth
     let middle = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, 3 * plane))
     defer { middle.deallocate() }
+    // The horizontal pass runs as a vertical one on the transposed crop: for each output
+    // column, whole source columns (one value per row) are weighted and added, a loop over
+    // rows that the compiler vectorises, where a loop over taps per pixel stays scalar. The
+    // integer sums are the same, so the bytes are Pillow's.
+    let firstColumn = columns.first.min() ?? 0
+    let lastColumn = zip(columns.first, columns.count).map { $0 + $1 }.max() ?? firstColumn
+    let width = max(0, lastColumn - firstColumn)
+    let transposed = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, 3 * width * middleRows))
+    defer { transposed.deallocate() }
+    for y in 0..<middleRows {
+        var pixel = source + (firstRow + y) * rowStride + firstColumn * pixelStride
+        for x in 0..<width {
+            transposed[x * middleRows + y] = pixel[0]
+            transposed[(width + x) * middleRows + y] = pixel[1]
+            transposed[(2 * width + x) * middleRows + y] = pixel[2]
+            pixel += pixelStride
+        }
+    }
+    let columnSums = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, middleRows))
+    defer { columnSums.deallocate() }
     columns.weights.withUnsafeBufferPointer { weights in
-        columns.first.withUnsafeBufferPointer { firsts in
-            columns.count.withUnsafeBufferPointer { counts in
-                let taps = columns.taps
-                for y in 0..<middleRows {
-                    let row = source + (firstRow + y) * rowStride
-                    let red = middle + y * outWidth, green = red + plane, blue = green + plane
-                    for xx in 0..<outWidth {
-                        var r = PillowAxis.rounding, g = PillowAxis.rounding, b = PillowAxis.rounding
-                        var pixel = row + firsts[xx] * pixelStride
-                        var k = weights.baseAddress! + xx * taps
-                        for _ in 0..<counts[xx] {
-                            let w = k.pointee
-                            r &+= Int32(pixel[0]) &* w
-                            g &+= Int32(pixel[1]) &* w
-                            b &+= Int32(pixel[2]) &* w
-                            pixel += pixelStride
-                            k += 1
-                        }
-                        let at = flip ? outWidth - 1 - xx : xx
-                        red[at] = PillowAxis.clip8(r)
-                        green[at] = PillowAxis.clip8(g)
-                        blue[at] = PillowAxis.clip8(b)
-                    }
+        for channel in 0..<3 {
+            let input = transposed + channel * width * middleRows
+            let out = middle + channel * plane
+            for xx in 0..<outWidth {
+                columnSums.update(repeating: PillowAxis.rounding, count: middleRows)
+                let k = weights.baseAddress! + xx * columns.taps
+                for x in 0..<columns.count[xx] {
+                    let w = k[x]
+                    let column = input + (columns.first[xx] - firstColumn + x) * middleRows
+                    for y in 0..<middleRows { columnSums[y] &+= Int32(column[y]) &* w }
                 }
+                let at = flip ? outWidth - 1 - xx : xx
+                for y in 0..<middleRows { out[y * outWidth + at] = PillowAxis.clip8(columnSums[y]) }
             }
         }
     }

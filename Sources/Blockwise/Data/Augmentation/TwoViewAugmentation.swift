@@ -68,9 +68,10 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     func normalize(_ x: Tensor) -> Tensor { normalized(x, normalization) }
 }
 
-/// uint8 images moved to `device` (as bytes, 4× less to copy) and scaled to float [0, 1].
+/// uint8 images moved to `device` (as bytes, 4× less to copy) and scaled to float [0, 1]. To a
+/// GPU they go from page-locked memory, so the copy does not wait for the device.
 public func toUnitFloat(_ images: Tensor, device: Device) -> Tensor {
-    images.to(device, nil, nonBlocking: true).to(.float32) / 255.0
+    (device.isCUDA && images.device == .cpu ? images.pinnedMemory() : images).to(device, nil, nonBlocking: true).to(.float32) / 255.0
 }
 
 /// (x − mean) / std per channel.
