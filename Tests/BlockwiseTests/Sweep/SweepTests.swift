@@ -100,7 +100,8 @@ import Torch
         let folder = TemporaryFolder()
         let listing = try runBlockwise(["sweep", root + "/configs/sweeps/fig4-fashion-mnist.yaml", "--dry-run", "--out", folder.path + "/fig4"],
                                        folder: folder)
-        #expect(listing.contains("30 runs (10 variants × 3 seeds)"))
+        #expect(listing.contains("33 runs (11 variants × 3 seeds)"))
+        #expect(listing.contains("training.routing=all-below training.epochs=2"))
         #expect(listing.contains("b1-from-end-to-end/seed-2") && listing.contains("training.init_from={end-to-end}"))
         let path = try writeSweep(in: folder, variants: Self.twoVariants)
         let output = try runBlockwise(["sweep", path, "--out", folder.path + "/out", "--parallel", "2"], folder: folder)
