@@ -89,6 +89,23 @@ struct PillowAxis: Sendable {
         if sum <= 0 { return 0 }
         return UInt8(truncatingIfNeeded: sum >> precisionBits)
     }
+
+    /// Output pixel `index`'s fixed-point sums for `length` lines at once: `sums[i]` = rounding
+    /// + Σ weight · `line(source)[i]` over the source lines it reads (`line` maps a source index
+    /// to its line). A loop over whole lines, which the compiler vectorises.
+    @inline(__always)
+    func weightedSum(output index: Int, into sums: UnsafeMutablePointer<Int32>, length: Int,
+                     line: (Int) -> UnsafePointer<UInt8>) {
+        sums.update(repeating: Self.rounding, count: length)
+        weights.withUnsafeBufferPointer { weights in
+            let k = weights.baseAddress! + index * taps
+            for t in 0..<count[index] {
+                let w = k[t]
+                let values = line(first[index] + t)
+                for i in 0..<length { sums[i] &+= Int32(values[i]) &* w }
+            }
+        }
+    }
 }
 
 /// Resamples part of an interleaved RGB image (`pixelStride` bytes per pixel, `rowStride` per
@@ -125,41 +142,25 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
     }
     let columnSums = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, middleRows))
     defer { columnSums.deallocate() }
-    columns.weights.withUnsafeBufferPointer { weights in
-        for channel in 0..<3 {
-            let input = transposed + channel * width * middleRows
-            let out = middle + channel * plane
-            for xx in 0..<outWidth {
-                columnSums.update(repeating: PillowAxis.rounding, count: middleRows)
-                let k = weights.baseAddress! + xx * columns.taps
-                for x in 0..<columns.count[xx] {
-                    let w = k[x]
-                    let column = input + (columns.first[xx] - firstColumn + x) * middleRows
-                    for y in 0..<middleRows { columnSums[y] &+= Int32(column[y]) &* w }
-                }
-                let at = flip ? outWidth - 1 - xx : xx
-                for y in 0..<middleRows { out[y * outWidth + at] = PillowAxis.clip8(columnSums[y]) }
-            }
+    for channel in 0..<3 {
+        let input = transposed + channel * width * middleRows
+        let out = middle + channel * plane
+        for xx in 0..<outWidth {
+            columns.weightedSum(output: xx, into: columnSums, length: middleRows) { UnsafePointer(input + ($0 - firstColumn) * middleRows) }
+            let at = flip ? outWidth - 1 - xx : xx
+            for y in 0..<middleRows { out[y * outWidth + at] = PillowAxis.clip8(columnSums[y]) }
         }
     }
-    // The vertical pass adds whole rows, which the compiler vectorises.
+    // The vertical pass adds whole rows.
     let sums = UnsafeMutablePointer<Int32>.allocate(capacity: outWidth)
     defer { sums.deallocate() }
-    rows.weights.withUnsafeBufferPointer { weights in
-        for channel in 0..<3 {
-            let input = middle + channel * plane
-            let out = output + channel * outHeight * outWidth
-            for yy in 0..<outHeight {
-                sums.update(repeating: PillowAxis.rounding, count: outWidth)
-                let k = weights.baseAddress! + yy * rows.taps
-                for y in 0..<rows.count[yy] {
-                    let w = k[y]
-                    let line = input + (rows.first[yy] - firstRow + y) * outWidth
-                    for x in 0..<outWidth { sums[x] &+= Int32(line[x]) &* w }
-                }
-                let line = out + yy * outWidth
-                for x in 0..<outWidth { line[x] = PillowAxis.clip8(sums[x]) }
-            }
+    for channel in 0..<3 {
+        let input = middle + channel * plane
+        let out = output + channel * outHeight * outWidth
+        for yy in 0..<outHeight {
+            rows.weightedSum(output: yy, into: sums, length: outWidth) { UnsafePointer(input + ($0 - firstRow) * outWidth) }
+            let line = out + yy * outWidth
+            for x in 0..<outWidth { line[x] = PillowAxis.clip8(sums[x]) }
         }
     }
 }
