@@ -103,8 +103,9 @@ public enum TrainingBenchmark {
     }
 
     public static func run(config: Config, name: String, steps: Int, warmup: Int = 2, launch: Launch = .single) throws -> Result {
-        // Counted from before the weights exist, so that what tensors hold before the steps is known.
-        let countsTensors = (try? TensorMemory.countCPU()) != nil
+        // Counted from before the weights exist, so that what tensors hold before the steps is known;
+        // where counting is refused, `time` finds no counts and the tensor figures stay nil.
+        try? TensorMemory.countCPU()
         let setup = try TrainingSetup(config: config, launch: launch)
         if setup.pipeline != nil { return try pipelined(setup, name: name, steps: steps, warmup: warmup) }
         let alone = try time(setup, steps: steps, warmup: warmup, loadData: false)
@@ -116,7 +117,7 @@ public enum TrainingBenchmark {
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
                             freeHeldMemoryMB: alone.freeHeldMemoryMB)
-        if countsTensors || setup.device.isCUDA, let tensors = alone.tensorMemory {
+        if let tensors = alone.tensorMemory {
             result.stepPeakTensorMemoryMB = tensors.peakMB
             result.stepTensorMemoryMB = tensors.peakMB - tensors.beforeMB
         }
