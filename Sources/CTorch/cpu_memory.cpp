@@ -4,15 +4,20 @@
 // fragmentation, which depend on the allocator rather than on what a step needs.
 //
 // Counting installs an allocator in front of libtorch's default CPU allocator: the same
-// alloc_cpu/free_cpu (64-byte alignment), with the size kept in a 64-byte header so that a
-// free knows what it returns. Tensors allocated before it is installed keep their own
-// deleter and are never counted, so figures are meant as differences and peaks after it.
+// alloc_cpu/free_cpu (64-byte alignment), with each allocation's size kept in a side table so
+// that a free knows what it returns. The data pointer is exactly alloc_cpu's, so a pointer
+// freed by the other allocator's deleter, or one of the default allocator's freed by ours
+// (libtorch 2.x frees some raw allocations through whichever CPU allocator is current), is
+// still a valid free_cpu: a header in front of the data made such frees crash. Tensors
+// allocated before counting began are never counted, so figures are meant as differences and
+// peaks after it.
 #include "bridge.hpp"
 #include <atomic>
 #include <cstring>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 #include <mutex>
+#include <unordered_map>
 
 namespace {
 
@@ -20,14 +25,24 @@ std::atomic<int64_t> allocated{0};
 std::atomic<int64_t> peak{0};
 std::atomic<bool> counting{false};
 
-// A header keeps alloc_cpu's alignment for the data behind it.
-constexpr size_t kHeader = 64;
+// Sizes of live counted allocations. A step makes hundreds to a few thousand allocations,
+// so one lock is not worth sharding.
+std::mutex sizes_lock;
+std::unordered_map<void *, size_t> sizes;
 
 void counted_delete(void *data) {
     if (data == nullptr) return;
-    auto *base = static_cast<char *>(data) - kHeader;
-    allocated.fetch_sub(static_cast<int64_t>(*reinterpret_cast<size_t *>(base)), std::memory_order_relaxed);
-    c10::free_cpu(base);
+    size_t n = 0;
+    {
+        std::lock_guard<std::mutex> hold(sizes_lock);
+        auto found = sizes.find(data);
+        if (found != sizes.end()) {
+            n = found->second;
+            sizes.erase(found);
+        }
+    }
+    allocated.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+    c10::free_cpu(data);
 }
 
 struct CountingCPUAllocator final : at::Allocator {
@@ -42,12 +57,14 @@ struct CountingCPUAllocator final : at::Allocator {
     static at::DataPtr counted(size_t n) {
         at::Device cpu(at::DeviceType::CPU);
         if (n == 0) return {nullptr, nullptr, &counted_delete, cpu};
-        auto *base = static_cast<char *>(c10::alloc_cpu(n + kHeader));
-        *reinterpret_cast<size_t *>(base) = n;
+        void *data = c10::alloc_cpu(n);
+        {
+            std::lock_guard<std::mutex> hold(sizes_lock);
+            sizes[data] = n;
+        }
         auto now = allocated.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed) + static_cast<int64_t>(n);
         auto highest = peak.load(std::memory_order_relaxed);
         while (now > highest && !peak.compare_exchange_weak(highest, now, std::memory_order_relaxed)) {}
-        void *data = base + kHeader;
         return {data, data, &counted_delete, cpu};
     }
 };

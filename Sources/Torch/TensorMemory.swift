@@ -4,7 +4,7 @@ import CTorch
 /// from what the allocator keeps after frees or loses to fragmentation. On CUDA it is libtorch's
 /// caching allocator's count (`torch.cuda.memory_allocated`, `max_memory_allocated`). On the
 /// CPU libtorch keeps no such count, so `countCPU()` puts a counting allocator in front of its
-/// default one (same allocation, a 64-byte header that remembers the size); tensors that
+/// default one (same allocation, its size kept in a side table); tensors that
 /// existed before are never counted, so CPU figures are for differences and peaks after it.
 public struct TensorMemory: Sendable, Equatable {
     /// Bytes held by tensors now (on the CPU: by those allocated since counting began).
