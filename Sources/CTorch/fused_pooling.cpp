@@ -7,7 +7,9 @@
 // covariance of x over batch and space. Normalisation then folds into the convolution:
 // BN(W x) = W' x + b' with W' = diag(a) W, a = γ / √(var + eps), b' = β − a·mean. What is left,
 // ReLU and the spatial reduction, runs over tiles of the expansion, each one GEMM small enough
-// to stay in cache until the reduction reads it. Backward recomputes the tiles.
+// to stay in cache until the reduction reads it. Backward recomputes the tiles. On the CPU,
+// kernels that keep the expansion in registers (fused_pooling_kernels.cpp) replace the forward's
+// GEMMs and the backward's recomputation; the backward's two products stay GEMMs over tiles.
 //
 // Backward, with g = dL/dy over the expansion (from the pooling) and M = N·H·W:
 //   S1 = Σ g,  G = Σ g xᵀ (D × C),  S2 = Σ g (u − mean) = rowsum(G ∘ W) − mean·S1,
@@ -29,12 +31,12 @@
 // with S1 and S2 this process's sums; dW keeps its statistics terms, and the caller's
 // all-reduces carry dμ and dΣ back to every process's x.
 #include "bridge.hpp"
+#include "fused_pooling.hpp"
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace {
 
-// The spatial pooling after the ReLU, per channel of r = ReLU(y) over P positions.
-enum class Pooling { mean, root_mean_square, mean_square_root };
+using ctorch::Pooling;
 
 Pooling pooling_kind(int32_t code) {
     switch (code) {
@@ -44,9 +46,6 @@ Pooling pooling_kind(int32_t code) {
     }
     throw std::invalid_argument("unknown pooling code " + std::to_string(code));
 }
-
-// The ε of the square-root pooling, √(r + ε), as in the reference code.
-constexpr double square_root_epsilon = 1e-6;
 
 // A tile of the expansion: `images` images from `image`, positions [position, position + positions).
 struct Tile {
@@ -93,7 +92,7 @@ at::Tensor pooled_sum(at::Tensor y, Pooling pooling) {
     switch (pooling) {
     case Pooling::mean: break;
     case Pooling::root_mean_square: y.square_(); break;
-    case Pooling::mean_square_root: y.add_(square_root_epsilon).sqrt_(); break;
+    case Pooling::mean_square_root: y.add_(ctorch::square_root_epsilon).sqrt_(); break;
     }
     return y.sum(2);
 }
@@ -107,7 +106,7 @@ at::Tensor pooling_gradient(at::Tensor y, const at::Tensor &factor, Pooling pool
     // does: an all-zero channel has an infinite √ derivative (z = 0), and 0·∞ would be NaN.
     case Pooling::root_mean_square: return at::threshold_backward(at::relu(y).mul_(f), y, 0);
     case Pooling::mean_square_root: {
-        at::Tensor d = at::relu(y).add_(square_root_epsilon).rsqrt_().mul_(f);
+        at::Tensor d = at::relu(y).add_(ctorch::square_root_epsilon).rsqrt_().mul_(f);
         return at::threshold_backward(d, y, 0);
     }
     }
@@ -160,7 +159,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                               const at::Tensor &bn_weight, const at::Tensor &bn_bias,
                               const c10::optional<at::Tensor> &running_mean, const c10::optional<at::Tensor> &running_var,
                               bool use_batch_statistics, double momentum, double eps, int64_t pooling_code, int64_t budget,
-                              const c10::optional<at::Tensor> &input_mean, const c10::optional<at::Tensor> &input_covariance,
+                              bool cpu_kernels, const c10::optional<at::Tensor> &input_mean, const c10::optional<at::Tensor> &input_covariance,
                               double count) {
         Pooling pooling = pooling_kind(static_cast<int32_t>(pooling_code));
         TORCH_CHECK(input.dim() == 4, "conv_bn_relu_pool: expected input [N, C, H, W], got ", input.sizes());
@@ -192,10 +191,16 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor scale = bn_weight * s.invstd;
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
 
+        bool kernels = cpu_kernels && ctorch::cpu_kernels_apply(x);
         budget = budget > 0 ? budget : default_budget(x);
-        at::Tensor sums = at::zeros({expanded, images}, x.options());
-        for (const Tile &t : tiles(images, positions, expanded, budget)) {
-            sums.narrow(1, t.image, t.images).add_(pooled_sum(expansion(columns(x, t), w_folded, b_folded, t), pooling));
+        at::Tensor sums;
+        if (kernels) {
+            sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling);
+        } else {
+            sums = at::zeros({expanded, images}, x.options());
+            for (const Tile &t : tiles(images, positions, expanded, budget)) {
+                sums.narrow(1, t.image, t.images).add_(pooled_sum(expansion(columns(x, t), w_folded, b_folded, t), pooling));
+            }
         }
         at::Tensor z = sums.t().contiguous().div_(static_cast<double>(positions));
         if (pooling == Pooling::root_mean_square) z.sqrt_();
@@ -203,6 +208,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         ctx->save_for_backward({input, conv_weight, bn_weight, bn_bias, s.mean, s.invstd, s.input_mean, s.weight_covariance, z});
         ctx->saved_data["pooling"] = pooling_code;
         ctx->saved_data["budget"] = budget;
+        ctx->saved_data["kernels"] = kernels;
         ctx->saved_data["batch_statistics"] = use_batch_statistics;
         ctx->saved_data["given_statistics"] = given_statistics;
         return z;
@@ -216,6 +222,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         const at::Tensor &mean = saved[4], &invstd = saved[5], &mu = saved[6], &weight_covariance = saved[7], &z = saved[8];
         Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         int64_t budget = ctx->saved_data["budget"].toInt();
+        bool kernels = ctx->saved_data["kernels"].toBool();
         bool use_batch_statistics = ctx->saved_data["batch_statistics"].toBool();
         bool given_statistics = ctx->saved_data["given_statistics"].toBool();
 
@@ -232,6 +239,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor factor = (pooling == Pooling::mean ? dz / p
                              : pooling == Pooling::root_mean_square ? dz / (z * p)
                              : dz / (2 * p)).t();
+        if (kernels) factor = factor.contiguous();
 
         bool input_grad = ctx->needs_input_grad(0);
         at::Tensor sum_g = at::zeros({expanded}, x.options());
@@ -240,10 +248,16 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor w_folded_t = w_folded.t();
         for (const Tile &t : tiles(images, positions, expanded, budget)) {
             at::Tensor x_columns = columns(x, t);
-            at::Tensor g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t),
-                                            factor.narrow(1, t.image, t.images), pooling)
-                               .reshape({expanded, t.images * t.positions});
-            sum_g.add_(g.sum(1));
+            at::Tensor g;
+            if (kernels) {
+                g = at::empty({expanded, t.images * t.positions}, x.options());
+                ctorch::pooling_gradient_tile(x_columns, w_folded, b_folded, factor.narrow(1, t.image, t.images).contiguous(),
+                                              t.positions, pooling, g, sum_g);
+            } else {
+                g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
+                        .reshape({expanded, t.images * t.positions});
+                sum_g.add_(g.sum(1));
+            }
             g_x.addmm_(g, x_columns.t());
             if (input_grad) {
                 at::Tensor dx_columns = columns(dx, t);
@@ -273,7 +287,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         }
         at::Tensor none;
         at::Tensor grad_input = input_grad ? dx.transpose(0, 1).contiguous().view(input.sizes()) : none;
-        return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none,
+        return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none, none,
                 grad_mean, grad_covariance, none};
     }
 };
@@ -284,12 +298,12 @@ extern "C" {
 
 int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_weight, ct_tensor bn_bias,
                              ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
-                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor input_mean,
-                             ct_tensor input_covariance, double count, ct_tensor *out) {
+                             double eps, int32_t pooling, int64_t tile_elements, int32_t cpu_kernels,
+                             ct_tensor input_mean, ct_tensor input_covariance, double count, ct_tensor *out) {
     auto given = [](ct_tensor h) { return h ? c10::optional<at::Tensor>(h->t) : c10::nullopt; };
     CT_RETURN(ConvBatchNormReLUPool::apply(T(x), T(conv_weight), T(bn_weight), T(bn_bias), given(running_mean),
                                            given(running_var), batch_statistics != 0, momentum, eps,
-                                           static_cast<int64_t>(pooling), tile_elements, given(input_mean),
+                                           static_cast<int64_t>(pooling), tile_elements, cpu_kernels != 0, given(input_mean),
                                            given(input_covariance), count))
 }
 

@@ -32,17 +32,19 @@ public enum SpatialPooling: CaseIterable, Sendable {
 /// the caller (over every process's batch, for synchronised batch norm); the node then gives
 /// them their gradients instead of following them into `x`. float32 and float64; no second
 /// derivative. `tileElements`: elements of the expansion computed at once; nil for the
-/// device's default.
+/// device's default. `cpuKernels`: on the CPU, for inputs of at most 32 channels, compute the
+/// expansion in registers rather than as GEMMs over tiles (faster there; tests turn it off to
+/// check the GEMMs that a GPU and wider inputs run).
 public func convBatchNormReLUPool(_ x: Tensor, convWeight: Tensor, bnWeight: Tensor, bnBias: Tensor,
                                   runningMean: Tensor?, runningVar: Tensor?, batchStatistics: Bool,
                                   momentum: Double, eps: Double, pooling: SpatialPooling,
                                   inputStatistics: (mean: Tensor, covariance: Tensor, count: Double)? = nil,
-                                  tileElements: Int? = nil) -> Tensor {
+                                  tileElements: Int? = nil, cpuKernels: Bool = true) -> Tensor {
     withExtendedLifetime((runningMean, runningVar, inputStatistics?.mean, inputStatistics?.covariance)) {
         Tensor.make {
             ct_conv_bn_relu_pool(x.handle, convWeight.handle, bnWeight.handle, bnBias.handle, runningMean?.handle,
                                  runningVar?.handle, batchStatistics ? 1 : 0, momentum, eps, pooling.code,
-                                 Int64(tileElements ?? 0), inputStatistics?.mean.handle, inputStatistics?.covariance.handle,
+                                 Int64(tileElements ?? 0), cpuKernels ? 1 : 0, inputStatistics?.mean.handle, inputStatistics?.covariance.handle,
                                  inputStatistics?.count ?? 0, $0)
         }
     }

@@ -3,13 +3,16 @@ import Torch
 
 /// `convBatchNormReLUPool` against the composed ops it fuses (conv2d, batchNorm, relu, the
 /// pooling) in float64: values, every gradient and the running statistics, with tiles of
-/// several images, of one whole image and of spans of one image's positions.
+/// several images, of one whole image and of spans of one image's positions, and both with the
+/// CPU's register kernels and with the GEMMs over tiles that a GPU runs.
 @Suite struct FusedConvPoolingTests {
     static let (images, channels, expanded, height, width) = (5, 4, 6, 3, 4)
     static let momentum = 0.1
     static let eps = 1e-5
     /// Elements per tile: two images, one image, and spans of 1 and 5 of an image's 12 positions.
     static let tiles: [Int?] = [nil, 2 * expanded * height * width, expanded * height * width, expanded, 5 * expanded]
+
+    typealias Shape = (images: Int, channels: Int, expanded: Int, height: Int, width: Int)
 
     /// One set of inputs; the input is shifted so that many pre-activations are negative and
     /// the ReLU matters.
@@ -22,15 +25,16 @@ import Torch
         let runningVar: Tensor
         let upstream: Tensor
 
-        init(seed: UInt64) {
+        init(seed: UInt64, shape: Shape = (images, channels, expanded, height, width), dtype: DType = .float64) {
             let g = Generator(seed: seed)
-            x = (Tensor.randn([images, channels, height, width], dtype: .float64, generator: g) + 0.3).requiresGrad_()
-            convWeight = Tensor.randn([expanded, channels, 1, 1], dtype: .float64, generator: g).requiresGrad_()
-            bnWeight = (Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5).requiresGrad_()
-            bnBias = (Tensor.randn([expanded], dtype: .float64, generator: g) * 0.5).requiresGrad_()
-            runningMean = Tensor.randn([expanded], dtype: .float64, generator: g)
-            runningVar = Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5
-            upstream = Tensor.randn([images, expanded], dtype: .float64, generator: g)
+            let (images, channels, expanded, height, width) = shape
+            x = (Tensor.randn([images, channels, height, width], dtype: .float64, generator: g) + 0.3).to(dtype).requiresGrad_()
+            convWeight = Tensor.randn([expanded, channels, 1, 1], dtype: .float64, generator: g).to(dtype).requiresGrad_()
+            bnWeight = (Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5).to(dtype).requiresGrad_()
+            bnBias = (Tensor.randn([expanded], dtype: .float64, generator: g) * 0.5).to(dtype).requiresGrad_()
+            runningMean = Tensor.randn([expanded], dtype: .float64, generator: g).to(dtype)
+            runningVar = (Tensor.rand([expanded], dtype: .float64, generator: g) + 0.5).to(dtype)
+            upstream = Tensor.randn([images, expanded], dtype: .float64, generator: g).to(dtype)
         }
 
         var parameters: [Tensor] { [x, convWeight, bnWeight, bnBias] }
@@ -41,7 +45,7 @@ import Torch
     /// `givenStatistics`: the fused node gets the input's statistics from `channelStatistics`
     /// (as a synchronised batch norm gives them) instead of computing them itself.
     static func run(_ inputs: Inputs, fused: Bool, batchStatistics: Bool, pooling: SpatialPooling,
-                    tileElements: Int? = nil, givenStatistics: Bool = false) -> [Tensor] {
+                    tileElements: Int? = nil, cpuKernels: Bool = true, givenStatistics: Bool = false) -> [Tensor] {
         let mean = inputs.runningMean.clone(), variance = inputs.runningVar.clone()
         let z: Tensor
         if fused {
@@ -49,7 +53,7 @@ import Torch
                                       bnBias: inputs.bnBias, runningMean: mean, runningVar: variance,
                                       batchStatistics: batchStatistics, momentum: momentum, eps: eps,
                                       pooling: pooling, inputStatistics: givenStatistics ? channelStatistics(inputs.x, group: nil) : nil,
-                                      tileElements: tileElements)
+                                      tileElements: tileElements, cpuKernels: cpuKernels)
         } else {
             let y = batchNorm(conv2d(inputs.x, weight: inputs.convWeight), weight: inputs.bnWeight, bias: inputs.bnBias,
                               runningMean: mean, runningVar: variance, training: batchStatistics,
@@ -73,9 +77,13 @@ import Torch
         let inputs = Inputs(seed: 11)
         let expected = Self.run(inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
         for tile in Self.tiles {
-            let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling, tileElements: tile)
-            for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
-                #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name), tile \(tile.map(String.init) ?? "default")")
+            for kernels in [true, false] {
+                let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling,
+                                     tileElements: tile, cpuKernels: kernels)
+                for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                    #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12),
+                            "\(name), tile \(tile.map(String.init) ?? "default"), kernels \(kernels)")
+                }
             }
         }
     }
@@ -87,10 +95,42 @@ import Torch
         let inputs = Inputs(seed: 12)
         let expected = Self.run(inputs, fused: false, batchStatistics: true, pooling: pooling)
         for tile in Self.tiles {
-            let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: tile, givenStatistics: true)
+            for kernels in [true, false] {
+                let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: tile,
+                                     cpuKernels: kernels, givenStatistics: true)
+                for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                    #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12),
+                            "\(name), tile \(tile.map(String.init) ?? "default"), kernels \(kernels)")
+                }
+            }
+        }
+    }
+
+    /// Shapes that fill the kernels' register blocks and leave partial ones: 81 positions are
+    /// two blocks of 32 float64 lanes and a part, 10 output channels two blocks of 4 and a part;
+    /// tiles of 40 positions split each image across blocks and tiles.
+    @Test(arguments: SpatialPooling.allCases)
+    func theKernelsGiveTheComposedOpsOnWholeAndPartialRegisterBlocks(_ pooling: SpatialPooling) {
+        let inputs = Inputs(seed: 16, shape: (3, 5, 10, 9, 9))
+        let expected = Self.run(inputs, fused: false, batchStatistics: true, pooling: pooling)
+        for tile in [nil, 10 * 40, 2 * 10 * 81] {
+            let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: tile)
             for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
                 #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name), tile \(tile.map(String.init) ?? "default")")
             }
+        }
+    }
+
+    /// The float32 kernels (64 positions to a block) against the composed ops in float32, every
+    /// output and gradient, to float32's precision over sums of a few hundred terms.
+    @Test(arguments: SpatialPooling.allCases)
+    func theFloat32KernelsGiveTheComposedOpsToFloat32Precision(_ pooling: SpatialPooling) {
+        let inputs = Inputs(seed: 17, shape: (4, 8, 12, 10, 10), dtype: .float32)
+        let expected = Self.run(inputs, fused: false, batchStatistics: true, pooling: pooling)
+        let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: 12 * 70)
+        for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+            #expect(a.dtype == .float32)
+            #expect(a.allClose(b, rtol: 1e-4, atol: 1e-5), "\(name)")
         }
     }
 

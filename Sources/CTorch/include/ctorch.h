@@ -243,13 +243,16 @@ enum { CT_POOLING_MEAN = 0, CT_POOLING_ROOT_MEAN_SQUARE, CT_POOLING_MEAN_SQUARE_
  * batch_statistics: normalise with the batch's statistics and update the running statistics
  * when given (as ct_batch_norm in training); else normalise with the running statistics.
  * tile_elements: elements of the expansion computed at once, 0 for the device's default.
+ * cpu_kernels: on the CPU, for inputs of at most 32 channels (where GEMMs are slower),
+ * compute the expansion in registers (float32 and float64) rather than as GEMMs over tiles;
+ * the backward's two products stay GEMMs over tiles either way.
  * input_mean [C] and input_covariance [C, C] (biased), both or neither: batch statistics of x
  * computed by the caller over `count` values per channel (synchronised over processes); the
  * node returns their gradients rather than following them into x. */
 int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_weight, ct_tensor bn_bias,
                              ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
-                             double eps, int32_t pooling, int64_t tile_elements, ct_tensor input_mean,
-                             ct_tensor input_covariance, double count, ct_tensor *out);
+                             double eps, int32_t pooling, int64_t tile_elements, int32_t cpu_kernels,
+                             ct_tensor input_mean, ct_tensor input_covariance, double count, ct_tensor *out);
 int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
