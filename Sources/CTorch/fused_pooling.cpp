@@ -8,8 +8,8 @@
 // BN(W x) = W' x + b' with W' = diag(a) W, a = γ / √(var + eps), b' = β − a·mean. What is left,
 // ReLU and the spatial reduction, runs over tiles of the expansion, each one GEMM small enough
 // to stay in cache until the reduction reads it. Backward recomputes the tiles. On the CPU,
-// kernels that keep the expansion in registers (fused_pooling_kernels.cpp) replace the forward's
-// GEMMs and the backward's recomputation; the backward's two products stay GEMMs over tiles.
+// for inputs of few channels, kernels that keep the expansion and g in registers
+// (fused_pooling_kernels.cpp) replace the tiles' GEMMs and passes, forward and backward.
 //
 // Backward, with g = dL/dy over the expansion (from the pooling) and M = N·H·W:
 //   S1 = Σ g,  G = Σ g xᵀ (D × C),  S2 = Σ g (u − mean) = rowsum(G ∘ W) − mean·S1,
@@ -239,29 +239,26 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor factor = (pooling == Pooling::mean ? dz / p
                              : pooling == Pooling::root_mean_square ? dz / (z * p)
                              : dz / (2 * p)).t();
-        if (kernels) factor = factor.contiguous();
 
         bool input_grad = ctx->needs_input_grad(0);
         at::Tensor sum_g = at::zeros({expanded}, x.options());
         at::Tensor g_x = at::zeros({expanded, channels}, x.options());
-        at::Tensor dx = input_grad ? at::empty_like(x) : at::Tensor();
-        at::Tensor w_folded_t = w_folded.t();
-        for (const Tile &t : tiles(images, positions, expanded, budget)) {
-            at::Tensor x_columns = columns(x, t);
-            at::Tensor g;
-            if (kernels) {
-                g = at::empty({expanded, t.images * t.positions}, x.options());
-                ctorch::pooling_gradient_tile(x_columns, w_folded, b_folded, factor.narrow(1, t.image, t.images).contiguous(),
-                                              t.positions, pooling, g, sum_g);
-            } else {
-                g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
-                        .reshape({expanded, t.images * t.positions});
+        at::Tensor dx;
+        if (kernels) {
+            ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, input_grad ? &dx : nullptr, g_x, sum_g);
+        } else {
+            if (input_grad) dx = at::empty_like(x);
+            at::Tensor w_folded_t = w_folded.t();
+            for (const Tile &t : tiles(images, positions, expanded, budget)) {
+                at::Tensor x_columns = columns(x, t);
+                at::Tensor g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
+                                   .reshape({expanded, t.images * t.positions});
                 sum_g.add_(g.sum(1));
-            }
-            g_x.addmm_(g, x_columns.t());
-            if (input_grad) {
-                at::Tensor dx_columns = columns(dx, t);
-                at::mm_out(dx_columns, w_folded_t, g);
+                g_x.addmm_(g, x_columns.t());
+                if (input_grad) {
+                    at::Tensor dx_columns = columns(dx, t);
+                    at::mm_out(dx_columns, w_folded_t, g);
+                }
             }
         }
 

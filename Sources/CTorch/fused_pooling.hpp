@@ -19,10 +19,10 @@ bool cpu_kernels_apply(const at::Tensor &x);
 // (contiguous), w [D, C], b [D]; returns sums [D, N]. The expansion stays in registers.
 at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, Pooling pooling);
 
-// Backward over one tile of the expansion: x_columns [C, images·positions] (rows contiguous),
-// factor [D, images] (the pooling's per-image factor, contiguous). Writes g = dL/dy [D,
-// images·positions] and adds each row's sum to sum_g [D].
-void pooling_gradient_tile(const at::Tensor &x_columns, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor,
-                           int64_t positions, Pooling pooling, at::Tensor &g, at::Tensor &sum_g);
+// Backward: with g = dL/dy (from factor [D, N], the pooling's per-image factor, contiguous),
+// adds G = Σ g xᵀ to g_x [D, C] and S1 = Σ g to sum_g [D], and sets *dx = W'ᵀ g [C, N, P]
+// when dx is given. The expansion and g stay in registers.
+void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
+                      at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g);
 
 } // namespace ctorch

@@ -12,6 +12,8 @@
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <vector>
 
 // The helpers pass vectors by value; they are always inlined into the copies compiled for each
@@ -196,72 +198,104 @@ template <typename T> [[gnu::always_inline]] inline void sums_of_images(const Su
     flush();
 }
 
-template <typename T> struct GradientJob {
-    const T *x, *w, *b, *factor;  // x [C, images·positions] with row stride ld; factor [D, images]
-    int64_t ld, channels, images, positions, rows, expanded;
+template <typename T> struct BackwardJob {
+    const T *x, *w, *b, *factor;  // x channel-major [C, N, P]; w [rows, C]; b [rows]; factor [D, N]
+    int64_t channels, images, positions, rows, expanded;
     Pooling pooling;
-    T *g, *sum_g;  // g [D, images·positions]; sum_g [D]
+    T *dx;  // [C, N, P], or null when x needs no gradient
 };
 
-// Rows [first, last) of g (multiples of kRows), and their sums.
-template <typename T> [[gnu::always_inline]] inline void gradient_rows(const GradientJob<T> &job, int64_t first, int64_t last) {
+// One chunk of images' part of G = Σ g xᵀ and S1 = Σ g, in vector lanes: [rows][C] and [rows].
+template <typename T> struct BackwardLanes {
+    std::vector<Vec<T>> g_x, sum_g;
+};
+
+// Images [first, last): g = dL/dy computed in registers a block of 4 channels × 4 vectors at a
+// time, and at once taken into G and S1 (the chunk's lanes) and into W'ᵀ g (their columns of dx).
+template <typename T>
+[[gnu::always_inline]] inline void backward_images(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
     constexpr int64_t L = Lanes<T>::width, B = Lanes<T>::block;
-    int64_t columns = job.images * job.positions;
-    std::vector<Vec<T>> lanes(static_cast<size_t>(last - first));
+    const int64_t C = job.channels;
+    out.g_x.assign(static_cast<size_t>(job.rows * C), Vec<T>{});
+    out.sum_g.assign(static_cast<size_t>(job.rows), Vec<T>{});
     std::vector<T> packed;
+    std::vector<Vec<T>> dx(static_cast<size_t>(C * kVectors));  // the block's columns of W'ᵀ g
     ColumnBlock<T> block;
-    for (int64_t column = 0; column < columns; column += B) {
-        Block<T> x = block_at(job.x + column, job.ld, job.channels, std::min(B, columns - column), packed);
+    int64_t end = last * job.positions, ld = job.images * job.positions;
+    for (int64_t column = first * job.positions; column < end; column += B) {
+        Block<T> x = block_at(job.x + column, ld, C, std::min(B, end - column), packed);
         block.cover(column, x.valid, job.positions);
-        for (int64_t d0 = first; d0 < last; d0 += kRows) {
-            Vec<T> acc[kRows][kVectors];
-            expand(x, job.channels, job.w, job.b, d0, acc);
+        std::fill(dx.begin(), dx.end(), Vec<T>{});
+        for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) {
+            Vec<T> g[kRows][kVectors];
+            expand(x, C, job.w, job.b, d0, g);
             CT_UNROLL
             for (int r = 0; r < kRows; ++r) {
-                int64_t d = d0 + r;
-                if (d >= job.expanded) continue;
+                int64_t d = std::min(d0 + r, job.expanded - 1);
                 const T *factors = job.factor + d * job.images + block.first_image;
                 // Each lane's factor: its image's, selected rather than multiplied by the masks
-                // (another image's factor may be infinite); lanes past the last position get 0.
+                // (another image's factor may be infinite); lanes past the last position, and
+                // the rows that only pad w, get 0.
                 Vec<T> factor[kVectors];
                 CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) factor[v] = block.masked ? Vec<T>{} : splat<T>(factors[0]);
-                for (int64_t i = 0; block.masked && i < block.images; ++i) {
+                for (int v = 0; v < kVectors; ++v) factor[v] = block.masked || d0 + r >= job.expanded ? Vec<T>{} : splat<T>(factors[0]);
+                for (int64_t i = 0; block.masked && d0 + r < job.expanded && i < block.images; ++i) {
                     CT_UNROLL
                     for (int v = 0; v < kVectors; ++v) factor[v] = block.mask(i, v) > 0 ? splat<T>(factors[i]) : factor[v];
                 }
-                T *out = job.g + d * columns + column;
+                CT_UNROLL
+                for (int v = 0; v < kVectors; ++v) g[r][v] = gradient<T>(g[r][v], factor[v], job.pooling);
                 Vec<T> s{};
                 CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) {
-                    Vec<T> gv = gradient<T>(acc[r][v], factor[v], job.pooling);
-                    s += gv;
-                    int64_t stored = std::min<int64_t>(L, x.valid - v * L);
-                    if (stored == L) {
-                        std::memcpy(out + v * L, &gv, sizeof gv);
-                    } else {
-                        for (int64_t k = 0; k < stored; ++k) out[v * L + k] = gv[k];
-                    }
+                for (int v = 0; v < kVectors; ++v) s += g[r][v];
+                out.sum_g[d0 + r] += s;
+            }
+            for (int64_t c = 0; c < C; ++c) {
+                Vec<T> xv[kVectors];
+                CT_UNROLL
+                for (int v = 0; v < kVectors; ++v) xv[v] = load(x.data + c * B + v * L);
+                CT_UNROLL
+                for (int r = 0; r < kRows; ++r) {
+                    Vec<T> t = g[r][0] * xv[0];
+                    CT_UNROLL
+                    for (int v = 1; v < kVectors; ++v) t += g[r][v] * xv[v];
+                    out.g_x[(d0 + r) * C + c] += t;
                 }
-                lanes[d - first] += s;
+                if (job.dx == nullptr) continue;
+                const T *wc = job.w + d0 * C + c;
+                CT_UNROLL
+                for (int v = 0; v < kVectors; ++v) {
+                    Vec<T> t = dx[c * kVectors + v];
+                    CT_UNROLL
+                    for (int r = 0; r < kRows; ++r) t += splat<T>(wc[r * C]) * g[r][v];
+                    dx[c * kVectors + v] = t;
+                }
             }
         }
+        if (job.dx == nullptr) continue;
+        for (int64_t c = 0; c < C; ++c) {
+            T *to = job.dx + c * ld + column;
+            const T *from = reinterpret_cast<const T *>(&dx[c * kVectors]);
+            std::memcpy(to, from, x.valid * sizeof(T));
+        }
     }
-    for (int64_t d = first; d < std::min(last, job.expanded); ++d) job.sum_g[d] += horizontal_sum<T>(lanes[d - first]);
 }
 
 // One compiled copy of each kernel per instruction set (on x86-64; elsewhere the compiler's
 // own vectors for the target).
 template <typename T> void sums_baseline(const SumsJob<T> &j, int64_t a, int64_t b) { sums_of_images(j, a, b); }
-template <typename T> void gradient_baseline(const GradientJob<T> &j, int64_t a, int64_t b) { gradient_rows(j, a, b); }
+template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {
+    backward_images(j, a, b, o);
+}
 
 #if defined(__x86_64__)
 #define CT_KERNEL_VARIANT(suffix, isa)                                                                                  \
     template <typename T> [[gnu::target(isa)]] void sums_##suffix(const SumsJob<T> &j, int64_t a, int64_t b) {         \
         sums_of_images(j, a, b);                                                                                        \
     }                                                                                                                   \
-    template <typename T> [[gnu::target(isa)]] void gradient_##suffix(const GradientJob<T> &j, int64_t a, int64_t b) { \
-        gradient_rows(j, a, b);                                                                                         \
+    template <typename T>                                                                                               \
+    [[gnu::target(isa)]] void backward_##suffix(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {  \
+        backward_images(j, a, b, o);                                                                                    \
     }
 CT_KERNEL_VARIANT(avx512, "avx512f")
 CT_KERNEL_VARIANT(avx2, "avx2,fma")
@@ -282,17 +316,17 @@ template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_
     case InstructionSet::baseline: return sums_baseline(job, first, last);
     }
 }
-template <typename T> void run_gradient(const GradientJob<T> &job, int64_t first, int64_t last) {
+template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
     switch (instruction_set()) {
-    case InstructionSet::avx512: return gradient_avx512(job, first, last);
-    case InstructionSet::avx2: return gradient_avx2(job, first, last);
-    case InstructionSet::baseline: return gradient_baseline(job, first, last);
+    case InstructionSet::avx512: return backward_avx512(job, first, last, out);
+    case InstructionSet::avx2: return backward_avx2(job, first, last, out);
+    case InstructionSet::baseline: return backward_baseline(job, first, last, out);
     }
 }
 #else
 template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_t last) { sums_baseline(job, first, last); }
-template <typename T> void run_gradient(const GradientJob<T> &job, int64_t first, int64_t last) {
-    gradient_baseline(job, first, last);
+template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
+    backward_baseline(job, first, last, out);
 }
 #endif
 
@@ -332,22 +366,37 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
     return sums;
 }
 
-void pooling_gradient_tile(const at::Tensor &x_columns, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor,
-                           int64_t positions, Pooling pooling, at::Tensor &g, at::Tensor &sum_g) {
-    TORCH_CHECK(cpu_kernels_apply(x_columns) && x_columns.stride(1) == 1 && factor.is_contiguous() && g.is_contiguous() &&
-                    sum_g.is_contiguous(),
-                "pooling_gradient_tile: expected CPU tensors with contiguous rows");
+void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
+                      at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g) {
+    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous(),
+                "pooling_backward: expected a contiguous [C, N, P] CPU tensor and a contiguous factor");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
-    int64_t rows = wp.size(0);
-    AT_DISPATCH_FLOATING_TYPES(x_columns.scalar_type(), "pooling_gradient_tile", [&] {
-        GradientJob<scalar_t> job{x_columns.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(),
-                                  factor.data_ptr<scalar_t>(), x_columns.stride(0), x_columns.size(0),
-                                  x_columns.size(1) / positions, positions, rows, w.size(0), pooling,
-                                  g.data_ptr<scalar_t>(), sum_g.data_ptr<scalar_t>()};
-        at::parallel_for(0, rows / kRows, 1, [&](int64_t first, int64_t last) {
-            run_gradient(job, first * kRows, last * kRows);
+    int64_t channels = x.size(0), images = x.size(1), rows = wp.size(0), expanded = w.size(0);
+    if (dx) *dx = at::empty_like(x);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooling_backward", [&] {
+        BackwardJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(),
+                                  factor.data_ptr<scalar_t>(), channels, images, x.size(2), rows, expanded, pooling,
+                                  dx ? dx->data_ptr<scalar_t>() : nullptr};
+        // Each chunk of images sums into lanes of its own; the chunks are then added in the
+        // order of their images, so that a given thread count always gives the same sums.
+        std::mutex lock;
+        std::map<int64_t, BackwardLanes<scalar_t>> chunks;
+        at::parallel_for(0, images, 1, [&](int64_t first, int64_t last) {
+            BackwardLanes<scalar_t> lanes;
+            run_backward(job, first, last, lanes);
+            std::lock_guard<std::mutex> hold(lock);
+            chunks.emplace(first, std::move(lanes));
         });
+        auto *gx = g_x.data_ptr<scalar_t>();
+        auto *sg = sum_g.data_ptr<scalar_t>();
+        for (const auto &chunk : chunks) {
+            const BackwardLanes<scalar_t> &lanes = chunk.second;
+            for (int64_t d = 0; d < expanded; ++d) {
+                sg[d] += horizontal_sum<scalar_t>(lanes.sum_g[d]);
+                for (int64_t c = 0; c < channels; ++c) gx[d * channels + c] += horizontal_sum<scalar_t>(lanes.g_x[d * channels + c]);
+            }
+        }
     });
 }
 

@@ -33,8 +33,8 @@ public enum SpatialPooling: CaseIterable, Sendable {
 /// them their gradients instead of following them into `x`. float32 and float64; no second
 /// derivative. `tileElements`: elements of the expansion computed at once; nil for the
 /// device's default. `cpuKernels`: on the CPU, for inputs of at most 32 channels, compute the
-/// expansion in registers rather than as GEMMs over tiles (faster there; tests turn it off to
-/// check the GEMMs that a GPU and wider inputs run).
+/// expansion and its gradient in registers rather than as GEMMs over tiles (faster there; tests
+/// turn it off to check the GEMMs that a GPU and wider inputs run).
 public func convBatchNormReLUPool(_ x: Tensor, convWeight: Tensor, bnWeight: Tensor, bnBias: Tensor,
                                   runningMean: Tensor?, runningVar: Tensor?, batchStatistics: Bool,
                                   momentum: Double, eps: Double, pooling: SpatialPooling,

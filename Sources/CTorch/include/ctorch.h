@@ -244,8 +244,8 @@ enum { CT_POOLING_MEAN = 0, CT_POOLING_ROOT_MEAN_SQUARE, CT_POOLING_MEAN_SQUARE_
  * when given (as ct_batch_norm in training); else normalise with the running statistics.
  * tile_elements: elements of the expansion computed at once, 0 for the device's default.
  * cpu_kernels: on the CPU, for inputs of at most 32 channels (where GEMMs are slower),
- * compute the expansion in registers (float32 and float64) rather than as GEMMs over tiles;
- * the backward's two products stay GEMMs over tiles either way.
+ * compute the expansion and its gradient in registers (float32 and float64) rather than as
+ * GEMMs over tiles.
  * input_mean [C] and input_covariance [C, C] (biased), both or neither: batch statistics of x
  * computed by the caller over `count` values per channel (synchronised over processes); the
  * node returns their gradients rather than following them into x. */
