@@ -110,7 +110,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
-        .target(name: "Blockwise", dependencies: ["Torch", "Yams", "CZlib", "CJPEG", "CPNG"]),
+        // The loader's pixel kernels, in C so that they build for AVX2 beside the baseline.
+        .target(name: "CImaging", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Blockwise", dependencies: ["Torch", "Yams", "CZlib", "CJPEG", "CPNG", "CImaging"]),
         .executableTarget(
             name: "BlockwiseCLI",
             dependencies: [

@@ -80,6 +80,18 @@ import Torch
         #expect(gaussianBlur(input, kernelSize: (entry["kernel"] as! NSNumber).intValue, sigma: sigma).allClose(output, atol: 1e-5))
     }
 
+    /// float32 on the CPU runs the C kernel; float64 runs the grouped convolutions a GPU runs.
+    @Test func theCPUKernelAndTheConvolutionsBlurAlike() {
+        let x = Tensor.rand([3, 3, 30, 41], dtype: .float64, generator: Generator(seed: 3))
+        let sigma = Tensor([0.4, 1.3, 2.0] as [Float])
+        for kernelSize in [3, 9, 23] {
+            let kernel = gaussianBlur(x.to(.float32), kernelSize: kernelSize, sigma: sigma)
+            let convolutions = gaussianBlur(x, kernelSize: kernelSize, sigma: sigma)
+            #expect(kernel.dtype == .float32)
+            #expect(kernel.to(.float64).allClose(convolutions, atol: 1e-6), "kernel size \(kernelSize)")
+        }
+    }
+
     @Test func resizedCropMatchesTorchvisionsAntialiasedBicubic() {
         for crop in Self.reference["resized_crop"] as! [[String: Any]] {
             let box = (crop["box"] as! [NSNumber]).map(\.intValue), size = (crop["size"] as! [NSNumber]).map(\.intValue)

@@ -1,3 +1,5 @@
+import CImaging
+
 /// Pillow's `Image.resize` for 8-bit RGB (libImaging/Resample.c, Pillow 9), the resampling
 /// torchvision's RandomResizedCrop and Resize run on PIL images: separable filters whose
 /// weights are rounded to 22-bit fixed point, a horizontal pass to 8 bits, then a vertical one.
@@ -82,28 +84,16 @@ struct PillowAxis: Sendable {
     /// The half-unit Pillow starts each sum with, so the final shift rounds.
     static let rounding: Int32 = 1 << (precisionBits - 1)
 
-    /// Pillow's `clip8`: the fixed-point sum back to a byte.
+    /// Output pixel `index` for `length` lines at once: `out[i · outStride]` = Pillow's `clip8`
+    /// of rounding + Σ weight · line[i] over the source lines it reads, the first of them at
+    /// `firstLine` and the next ones `lineStride` bytes apart. In C (`ci_resample_line`), built
+    /// for AVX2 where the CPU has it: `sums` is scratch for `length` values.
     @inline(__always)
-    static func clip8(_ sum: Int32) -> UInt8 {
-        if sum >= (1 << precisionBits) << 8 { return 255 }
-        if sum <= 0 { return 0 }
-        return UInt8(truncatingIfNeeded: sum >> precisionBits)
-    }
-
-    /// Output pixel `index`'s fixed-point sums for `length` lines at once: `sums[i]` = rounding
-    /// + Σ weight · `line(source)[i]` over the source lines it reads (`line` maps a source index
-    /// to its line). A loop over whole lines, which the compiler vectorises.
-    @inline(__always)
-    func weightedSum(output index: Int, into sums: UnsafeMutablePointer<Int32>, length: Int,
-                     line: (Int) -> UnsafePointer<UInt8>) {
-        sums.update(repeating: Self.rounding, count: length)
+    func resample(output index: Int, firstLine: UnsafePointer<UInt8>, lineStride: Int, length: Int,
+                  sums: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<UInt8>, outStride: Int) {
         weights.withUnsafeBufferPointer { weights in
-            let k = weights.baseAddress! + index * taps
-            for t in 0..<count[index] {
-                let w = k[t]
-                let values = line(first[index] + t)
-                for i in 0..<length { sums[i] &+= Int32(values[i]) &* w }
-            }
+            ci_resample_line(firstLine, Int64(lineStride), weights.baseAddress! + index * taps, Int64(count[index]),
+                             Int64(length), Self.rounding, Self.precisionBits, sums, out, Int64(outStride))
         }
     }
 }
@@ -146,9 +136,9 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
         let input = transposed + channel * width * middleRows
         let out = middle + channel * plane
         for xx in 0..<outWidth {
-            columns.weightedSum(output: xx, into: columnSums, length: middleRows) { UnsafePointer(input + ($0 - firstColumn) * middleRows) }
             let at = flip ? outWidth - 1 - xx : xx
-            for y in 0..<middleRows { out[y * outWidth + at] = PillowAxis.clip8(columnSums[y]) }
+            columns.resample(output: xx, firstLine: input + (columns.first[xx] - firstColumn) * middleRows, lineStride: middleRows,
+                             length: middleRows, sums: columnSums, into: out + at, outStride: outWidth)
         }
     }
     // The vertical pass adds whole rows.
@@ -158,9 +148,8 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
         let input = middle + channel * plane
         let out = output + channel * outHeight * outWidth
         for yy in 0..<outHeight {
-            rows.weightedSum(output: yy, into: sums, length: outWidth) { UnsafePointer(input + ($0 - firstRow) * outWidth) }
-            let line = out + yy * outWidth
-            for x in 0..<outWidth { line[x] = PillowAxis.clip8(sums[x]) }
+            rows.resample(output: yy, firstLine: input + (rows.first[yy] - firstRow) * outWidth, lineStride: outWidth,
+                          length: outWidth, sums: sums, into: out + yy * outWidth, outStride: 1)
         }
     }
 }

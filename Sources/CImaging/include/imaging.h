@@ -1,0 +1,25 @@
+/* Pixel kernels of the image loader, in C so that they can be compiled for the CPU's vector
+ * units (AVX2 where it has them) and chosen at run time; Swift compiles for the x86-64 baseline,
+ * which has no 32-bit vector multiply. */
+#ifndef BLOCKWISE_IMAGING_H
+#define BLOCKWISE_IMAGING_H
+#include <stdint.h>
+
+/* One output line of one pass of Pillow's fixed-point resampling (libImaging/Resample.c):
+ * for each i < length, out[i · out_stride] = clip8(rounding + Σ_t weights[t] · lines[t][i]),
+ * where lines[t] = first_line + t · line_stride, and clip8 takes the sum back to a byte
+ * (0 below zero, 255 at or above 255 << precision_bits, else sum >> precision_bits).
+ * sums: scratch of `length` values. */
+void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int32_t *weights, int64_t taps,
+                      int64_t length, int32_t rounding, int32_t precision_bits, int32_t *sums, uint8_t *out,
+                      int64_t out_stride);
+
+/* torchvision's Gaussian blur (reflect padding) of `planes` float planes [height, width],
+ * contiguous, in place: each plane convolved with its own 1-D kernel (`kernels`: [planes][taps],
+ * taps odd and at most 2·min(height, width) − 1) down the columns, then along the rows. The sums
+ * run over the taps in order, as a convolution's do. scratch: height·width + width + taps − 1
+ * floats. */
+void ci_blur_planes(float *data, int64_t planes, int64_t height, int64_t width, const float *kernels, int64_t taps,
+                    float *scratch);
+
+#endif

@@ -1,0 +1,29 @@
+// Pillow's fixed-point resampling, one output line at a time: whole source lines weighted and
+// added, a loop the compiler vectorises. The integer sums are Pillow's, so the bytes are too.
+#include "imaging.h"
+
+#if defined(__x86_64__)
+// AVX2 has the 32-bit vector multiply (vpmulld, 8 lanes) that the baseline lacks.
+#define CI_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CI_VECTOR_CLONES
+#endif
+
+CI_VECTOR_CLONES
+void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int32_t *weights, int64_t taps,
+                      int64_t length, int32_t rounding, int32_t precision_bits, int32_t *sums, uint8_t *out,
+                      int64_t out_stride) {
+    for (int64_t i = 0; i < length; ++i) sums[i] = rounding;
+    for (int64_t t = 0; t < taps; ++t) {
+        const uint8_t *line = first_line + t * line_stride;
+        int32_t w = weights[t];
+        // Unsigned wrap-around, as Swift's &+ and &*: Pillow's sums never overflow, and this
+        // keeps the loop free of undefined behaviour either way.
+        for (int64_t i = 0; i < length; ++i) sums[i] = (int32_t)((uint32_t)sums[i] + (uint32_t)line[i] * (uint32_t)w);
+    }
+    int32_t top = (int32_t)1 << (precision_bits + 8);
+    for (int64_t i = 0; i < length; ++i) {
+        int32_t sum = sums[i];
+        out[i * out_stride] = sum >= top ? 255 : sum <= 0 ? 0 : (uint8_t)(sum >> precision_bits);
+    }
+}
