@@ -55,8 +55,13 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     /// steps after the crop on `device`, then normalisation.
     public func apply(_ a: ViewParameters, _ b: ViewParameters, toCropped views: CroppedViews,
                       device: Device = .cpu) -> (Tensor, Tensor) {
-        (normalize(viewA.applyAfterCrop(a, to: toUnitFloat(views.viewA, device: device))),
-         normalize(viewB.applyAfterCrop(b, to: toUnitFloat(views.viewB, device: device))))
+        (croppedView(0, a, views, device: device), croppedView(1, b, views, device: device))
+    }
+
+    /// View A (`which` 0) or B (1) of crops cut while decoding, with its parameters.
+    public func croppedView(_ which: Int, _ parameters: ViewParameters, _ views: CroppedViews, device: Device = .cpu) -> Tensor {
+        let (view, crops) = which == 0 ? (viewA, views.viewA) : (viewB, views.viewB)
+        return normalize(view.applyAfterCrop(parameters, to: toUnitFloat(crops, device: device)))
     }
 
     /// Both views for drawn parameters.

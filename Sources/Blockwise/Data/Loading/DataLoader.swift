@@ -195,10 +195,15 @@ public struct TwoViewStages: Sendable {
     }
 
     /// Both views, normalised, on the device. Made on the CPU, they are made on the calling
-    /// thread alone (`CPUPreparation`): call this on a thread of its own.
+    /// thread and one more, one view each, each thread's libtorch ops confined to it
+    /// (`CPUPreparation`): call this on a thread of its own.
     public func prepare(_ read: Read) -> TwoViewBatch {
         if device == .cpu { CPUPreparation.confineOpsToThisThread() }
         switch read {
+        case .cropped(let views, let (a, b)) where device == .cpu:
+            let (viewA, viewB) = CPUPreparation.onTwoThreads({ augmentation.croppedView(0, a, views) },
+                                                             { [augmentation] in augmentation.croppedView(1, b, views) })
+            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
         case .cropped(let views, let (a, b)):
             let (viewA, viewB) = augmentation.apply(a, b, toCropped: views, device: device)
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
