@@ -74,13 +74,19 @@ import Torch
     @Test(arguments: SpatialPooling.allCases, [true, false])
     func everyTilingGivesTheComposedOpsValuesGradientsAndRunningStatistics(_ pooling: SpatialPooling,
                                                                            batchStatistics: Bool) {
-        let inputs = Inputs(seed: 11)
-        let expected = Self.run(inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
-        for tile in Self.tiles {
+        Self.expectEveryWayGivesTheComposedOps(Inputs(seed: 11), batchStatistics: batchStatistics, pooling: pooling)
+    }
+
+    /// The fused node with every tiling, with the CPU kernels and with GEMM tiles, against the
+    /// composed ops, in float64.
+    static func expectEveryWayGivesTheComposedOps(_ inputs: Inputs, batchStatistics: Bool, pooling: SpatialPooling,
+                                                  givenStatistics: Bool = false) {
+        let expected = run(inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
+        for tile in tiles {
             for kernels in [true, false] {
-                let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling,
-                                     tileElements: tile, cpuKernels: kernels)
-                for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                let fused = run(inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling, tileElements: tile,
+                                cpuKernels: kernels, givenStatistics: givenStatistics)
+                for (name, (a, b)) in zip(names, zip(fused, expected)) {
                     #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12),
                             "\(name), tile \(tile.map(String.init) ?? "default"), kernels \(kernels)")
                 }
@@ -92,18 +98,7 @@ import Torch
     /// same values, gradients and running statistics as the composed ops, with every tiling.
     @Test(arguments: SpatialPooling.allCases)
     func givenInputStatisticsGiveTheComposedOpsValuesGradientsAndRunningStatistics(_ pooling: SpatialPooling) {
-        let inputs = Inputs(seed: 12)
-        let expected = Self.run(inputs, fused: false, batchStatistics: true, pooling: pooling)
-        for tile in Self.tiles {
-            for kernels in [true, false] {
-                let fused = Self.run(inputs, fused: true, batchStatistics: true, pooling: pooling, tileElements: tile,
-                                     cpuKernels: kernels, givenStatistics: true)
-                for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
-                    #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12),
-                            "\(name), tile \(tile.map(String.init) ?? "default"), kernels \(kernels)")
-                }
-            }
-        }
+        Self.expectEveryWayGivesTheComposedOps(Inputs(seed: 12), batchStatistics: true, pooling: pooling, givenStatistics: true)
     }
 
     /// Shapes that fill the kernels' register blocks and leave partial ones: 81 positions are
