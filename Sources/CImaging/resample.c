@@ -1,13 +1,8 @@
 // Pillow's fixed-point resampling, one output line at a time: whole source lines weighted and
 // added, a loop the compiler vectorises. The integer sums are Pillow's, so the bytes are too.
 #include "imaging.h"
+#include "clones.h"
 
-#if defined(__x86_64__)
-// AVX2 has the 32-bit vector multiply (vpmulld, 8 lanes) that the baseline lacks.
-#define CI_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CI_VECTOR_CLONES
-#endif
 
 CI_VECTOR_CLONES
 void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int32_t *weights, int64_t taps,
