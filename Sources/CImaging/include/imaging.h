@@ -22,4 +22,9 @@ void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int3
 void ci_blur_planes(float *data, int64_t planes, int64_t height, int64_t width, const float *kernels, int64_t taps,
                     float *scratch);
 
+/* torchvision's adjust_hue of `images` RGB float images in [0, 1] ([3, pixels] each, contiguous),
+ * in place: the hue of image n turned by factors[n] (in turns, within [−0.5, 0.5]) through HSV,
+ * with torchvision's float operations (_rgb2hsv, _hsv2rgb) in their order. */
+void ci_adjust_hue(float *data, int64_t images, int64_t pixels, const float *factors);
+
 #endif

@@ -80,6 +80,22 @@ import Torch
         #expect(gaussianBlur(input, kernelSize: (entry["kernel"] as! NSNumber).intValue, sigma: sigma).allClose(output, atol: 1e-5))
     }
 
+    /// float32 on the CPU runs the C kernel; float64 runs the libtorch ops a GPU runs. Grey
+    /// pixels (max = min), pure primaries and black are among the inputs, and factors of both
+    /// signs up to half a turn.
+    @Test func theCPUHueKernelAndTheHSVOpsTurnHuesAlike() {
+        let random = Tensor.rand([4, 3, 9, 11], dtype: .float64, generator: Generator(seed: 5))
+        let grey = random.narrow(dim: 1, start: 0, length: 1).expand([4, 3, 9, 11])
+        let primaries = Tensor([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0] as [Double], shape: [1, 3, 2, 2]).expand([4, 3, 2, 2])
+        for x in [random, grey.contiguous(), primaries.contiguous()] {
+            let factors = Tensor([-0.5, -0.13, 0.2, 0.5] as [Double])
+            let kernel = adjustHue(x.to(.float32), factor: factors.to(.float32))
+            let ops = adjustHue(x, factor: factors)
+            #expect(kernel.dtype == .float32)
+            #expect(kernel.to(.float64).allClose(ops, atol: 1e-5))
+        }
+    }
+
     /// float32 on the CPU runs the C kernel; float64 runs the grouped convolutions a GPU runs.
     @Test func theCPUKernelAndTheConvolutionsBlurAlike() {
         let x = Tensor.rand([3, 3, 30, 41], dtype: .float64, generator: Generator(seed: 3))
