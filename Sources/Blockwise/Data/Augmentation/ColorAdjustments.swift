@@ -37,14 +37,10 @@ public func adjustSaturation(_ x: Tensor, factor: Tensor) -> Tensor {
 /// `adjust_hue`: rotates the hue by `factor` (in turns, within [−0.5, 0.5]) through HSV.
 /// float32 on the CPU in C (`ci_adjust_hue`, one pass per view instead of some sixty).
 public func adjustHue(_ x: Tensor, factor: Tensor) -> Tensor {
-    if !x.device.isCUDA, x.dtype == .float32, !x.requiresGrad, x.rank == 4, x.size(1) == 3 {
-        let turned = x.contiguous().clone(), factors = factor.to(.cpu, .float32).contiguous().expand([x.size(0)]).contiguous()
-        turned.withUnsafeMutableBytes { data in
-            factors.withUnsafeMutableBytes { factors in
-                ci_adjust_hue(data.baseAddress!.assumingMemoryBound(to: Float.self), Int64(x.size(0)), Int64(x.size(2) * x.size(3)),
-                              factors.baseAddress!.assumingMemoryBound(to: Float.self))
-            }
-        }
+    if x.rank == 4, x.size(1) == 3,
+       let turned = onCPUImageKernel(x, parameters: factor.to(.cpu, .float32).expand([x.size(0)]), { data, factors in
+           ci_adjust_hue(data, Int64(x.size(0)), Int64(x.size(2) * x.size(3)), factors)
+       }) {
         return turned
     }
     let hsv = rgbToHSV(x)

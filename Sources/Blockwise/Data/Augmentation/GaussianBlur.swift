@@ -13,15 +13,10 @@ public func gaussianBlur(_ x: Tensor, kernelSize: Int, sigma: Tensor) -> Tensor 
     let kernel = (pdf / pdf.sum(dims: [1], keepDims: true)).repeatInterleaved(c)
     // Reflect padding needs the image wider and taller than half the kernel; otherwise the
     // convolution below refuses it with libtorch's error.
-    if !x.device.isCUDA, x.dtype == .float32, !x.requiresGrad, kernelSize % 2 == 1, kernelSize / 2 < min(h, w) {
-        let blurred = x.contiguous().clone(), kernels = kernel.contiguous()
+    if kernelSize % 2 == 1, kernelSize / 2 < min(h, w), let blurred = onCPUImageKernel(x, parameters: kernel, { data, weights in
         var scratch = [Float](repeating: 0, count: h * w + w + kernelSize - 1)
-        blurred.withUnsafeMutableBytes { data in
-            kernels.withUnsafeMutableBytes { weights in
-                ci_blur_planes(data.baseAddress!.assumingMemoryBound(to: Float.self), Int64(b * c), Int64(h), Int64(w),
-                               weights.baseAddress!.assumingMemoryBound(to: Float.self), Int64(kernelSize), &scratch)
-            }
-        }
+        ci_blur_planes(data, Int64(b * c), Int64(h), Int64(w), weights, Int64(kernelSize), &scratch)
+    }) {
         return blurred
     }
     let padded = pad(x.reshape([1, b * c, h, w]), [kernelSize / 2, kernelSize / 2, kernelSize / 2, kernelSize / 2],

@@ -200,12 +200,11 @@ public struct TwoViewStages: Sendable {
     public func prepare(_ read: Read) -> TwoViewBatch {
         if device == .cpu { CPUPreparation.confineOpsToThisThread() }
         switch read {
-        case .cropped(let views, let (a, b)) where device == .cpu:
-            let (viewA, viewB) = CPUPreparation.onTwoThreads({ augmentation.croppedView(0, a, views) },
-                                                             { [augmentation] in augmentation.croppedView(1, b, views) })
-            return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
         case .cropped(let views, let (a, b)):
-            let (viewA, viewB) = augmentation.apply(a, b, toCropped: views, device: device)
+            let (viewA, viewB) = device == .cpu
+                ? CPUPreparation.onTwoThreads({ augmentation.croppedView(0, a, views) },
+                                              { [augmentation] in augmentation.croppedView(1, b, views) })
+                : augmentation.apply(a, b, toCropped: views, device: device)
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
         case .images(let batch, let (a, b)):
             let (viewA, viewB) = augmentation.apply(a, b, to: batch.images, device: device)
