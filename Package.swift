@@ -111,7 +111,7 @@ let package = Package(
         .systemLibrary(name: "CJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         // The loader's pixel kernels, in C so that they build for AVX2 beside the baseline.
-        .target(name: "CImaging", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CImaging", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         .target(name: "Blockwise", dependencies: ["Torch", "Yams", "CZlib", "CJPEG", "CPNG", "CImaging"]),
         .executableTarget(
             name: "BlockwiseCLI",

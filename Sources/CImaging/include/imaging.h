@@ -27,4 +27,25 @@ void ci_blur_planes(float *data, int64_t planes, int64_t height, int64_t width, 
  * with torchvision's float operations (_rgb2hsv, _hsv2rgb) in their order. */
 void ci_adjust_hue(float *data, int64_t images, int64_t pixels, const float *factors);
 
+/* The steps of one view after its crop (ViewPipeline.swift's applyAfterCrop) for one image. */
+typedef struct {
+    int32_t jitter;             /* ColorJitter on: the four ops in `order` */
+    int32_t order[4];           /* 0 brightness, 1 contrast, 2 saturation, 3 hue */
+    float factors[4];           /* brightness, contrast and saturation factors; hue in turns */
+    int32_t grayscale;
+    const float *blur_kernels;  /* NULL: no blur; else [3][blur_taps], one kernel per plane */
+    int64_t blur_taps;          /* odd, at most 2·min(height, width) − 1 */
+    int32_t solarize;           /* inverts the pixels at or above 0.5 */
+} ci_view_steps;
+
+/* `channels` (1: grey, replicated; or 3) uint8 planes of `pixels` as float [3, pixels] in [0, 1]:
+ * byte / 255, as libtorch's to(float) / 255 makes them. */
+void ci_unit_image(const uint8_t *bytes, int64_t channels, int64_t pixels, float *image);
+
+/* One view of one RGB image [3, height, width] in [0, 1], in place: `steps` in Barlow Twins' order
+ * with torchvision's float operations in their order, then (x − mean[c]) / std[c].
+ * scratch: as ci_blur_planes's. */
+void ci_finish_view(float *image, int64_t height, int64_t width, const ci_view_steps *steps, const float *mean,
+                    const float *std, float *scratch);
+
 #endif

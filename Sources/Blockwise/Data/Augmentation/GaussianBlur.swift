@@ -7,10 +7,7 @@ import Torch
 /// than libtorch 1.13's depthwise convolution.
 public func gaussianBlur(_ x: Tensor, kernelSize: Int, sigma: Tensor) -> Tensor {
     let (b, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3))
-    let half = Double(kernelSize - 1) / 2
-    let positions = Tensor.linspace(-half, half, steps: kernelSize, dtype: x.dtype, device: x.device).view([1, kernelSize])
-    let pdf = (-0.5 * (positions / sigma.to(x.device, x.dtype).view([b, 1])).square()).exp()
-    let kernel = (pdf / pdf.sum(dims: [1], keepDims: true)).repeatInterleaved(c)
+    let kernel = gaussianKernels(size: kernelSize, sigma: sigma, dtype: x.dtype, device: x.device).repeatInterleaved(c)
     // Reflect padding needs the image wider and taller than half the kernel; otherwise the
     // convolution below refuses it with libtorch's error.
     if kernelSize % 2 == 1, kernelSize / 2 < min(h, w), let blurred = onCPUImageKernel(x, parameters: kernel, { data, weights in
@@ -24,6 +21,14 @@ public func gaussianBlur(_ x: Tensor, kernelSize: Int, sigma: Tensor) -> Tensor 
     let vertical = conv2d(padded, weight: kernel.view([b * c, 1, kernelSize, 1]), groups: b * c)
     let both = conv2d(vertical, weight: kernel.view([b * c, 1, 1, kernelSize]), groups: b * c)
     return both.view([b, c, h, w])
+}
+
+/// torchvision's `_get_gaussian_kernel1d` for each σ of `sigma` [B]: [B, size].
+func gaussianKernels(size: Int, sigma: Tensor, dtype: DType, device: Device) -> Tensor {
+    let half = Double(size - 1) / 2
+    let positions = Tensor.linspace(-half, half, steps: size, dtype: dtype, device: device).view([1, size])
+    let pdf = (-0.5 * (positions / sigma.to(device, dtype).view([-1, 1])).square()).exp()
+    return pdf / pdf.sum(dims: [1], keepDims: true)
 }
 
 /// The blur kernel for views of `side` pixels: Barlow Twins' 23 for 224, about a tenth of

@@ -61,13 +61,18 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     /// View A (`which` 0) or B (1) of crops cut while decoding, with its parameters.
     public func croppedView(_ which: Int, _ parameters: ViewParameters, _ views: CroppedViews, device: Device = .cpu) -> Tensor {
         let (view, crops) = which == 0 ? (viewA, views.viewA) : (viewB, views.viewB)
+        if !device.isCUDA, let finished = finishedOnCPU(parameters, crops: crops) { return finished }
         return normalize(view.applyAfterCrop(parameters, to: toUnitFloat(crops, device: device)))
     }
 
     /// Both views for drawn parameters.
     public func apply(_ a: ViewParameters, _ b: ViewParameters, to images: Tensor, device: Device = .cpu) -> (Tensor, Tensor) {
         let x = toUnitFloat(images, device: device)
-        return (normalize(viewA.apply(a, to: x, side: side)), normalize(viewB.apply(b, to: x, side: side)))
+        func finished(_ view: ViewAugmentation, _ parameters: ViewParameters) -> Tensor {
+            let crops = view.resizedCrop(parameters, of: x, side: side)
+            return finishedOnCPU(parameters, crops: crops) ?? normalize(view.applyAfterCrop(parameters, to: crops))
+        }
+        return (finished(viewA, a), finished(viewB, b))
     }
 
     func normalize(_ x: Tensor) -> Tensor { normalized(x, normalization) }

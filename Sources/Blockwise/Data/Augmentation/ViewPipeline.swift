@@ -10,8 +10,12 @@ extension ViewAugmentation {
     /// Samples that skip an op (a jitter op, blur) are left out of it, not passed through it
     /// with a neutral factor, so a skipped op changes nothing at all.
     public func apply(_ parameters: ViewParameters, to images: Tensor, side: Int) -> Tensor {
-        let x = resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
-        return applyAfterCrop(parameters, to: x)
+        applyAfterCrop(parameters, to: resizedCrop(parameters, of: images, side: side))
+    }
+
+    /// The resized crops and flips of `images`, clamped to [0, 1].
+    func resizedCrop(_ parameters: ViewParameters, of images: Tensor, side: Int) -> Tensor {
+        Blockwise.resizedCrop(images, boxes: parameters.crop, size: [side, side], flip: parameters.flip).clamp(min: 0, max: 1)
     }
 
     /// The steps after the resized crop and flip, on float crops [B, C, side, side] in [0, 1]:
