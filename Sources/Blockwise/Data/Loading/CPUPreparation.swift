@@ -18,25 +18,51 @@ enum CPUPreparation {
         setOpenMPThreads?(1)
     }
 
-    /// `first` on the calling thread and `second` on a thread started for it, each with its
-    /// libtorch ops confined to its thread; returns both. The two views of a batch are
-    /// independent, and on the CPU their colour steps set the loader's pace (the decoding
-    /// workers need far less): on 2 cores, one thread per view took the stage from 107 to
-    /// 141–164 images/s. A thread of its own rather than a shared worker pool's, whose threads
-    /// would stay confined.
+    /// `first` on the calling thread and `second` on the helper thread, each with its libtorch
+    /// ops confined to its thread; returns both. The two views of a batch are independent, and
+    /// on the CPU their colour steps set the loader's pace (the decoding workers need far less):
+    /// on 2 cores, one thread per view took the stage from 107 to 141–164 images/s.
     static func onTwoThreads<A, B: Sendable>(_ first: () -> A, _ second: @escaping @Sendable () -> B) -> (A, B) {
         let result = Mutex<B?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            confineOpsToThisThread()
+        helper.run {
             let value = second()
             result.withLock { $0 = value }
             done.signal()
         }
-        thread.start()
         let value = first()
         done.wait()
         return (value, result.withLock { $0! })
+    }
+
+    /// One thread, started once and kept, whose libtorch ops are confined to it. Not a shared
+    /// worker pool's thread, which would stay confined; and not a thread per batch: ATen gives
+    /// each new thread the global thread count, which makes libtorch re-create its pthreadpool,
+    /// whose fresh worker spins for a while. A thread per batch spent 9% of the CPU of
+    /// `blockwise bench --data` so.
+    private static let helper = HelperThread()
+
+    private final class HelperThread: Sendable {
+        private let jobs = Mutex<[@Sendable () -> Void]>([])
+        private let queued = DispatchSemaphore(value: 0)
+
+        init() {
+            let thread = Thread { [self] in
+                confineOpsToThisThread()
+                while true {
+                    queued.wait()
+                    jobs.withLock { $0.removeFirst() }()
+                }
+            }
+            thread.name = "blockwise-views"
+            thread.start()
+        }
+
+        /// Runs `job` after those queued before it.
+        func run(_ job: @escaping @Sendable () -> Void) {
+            jobs.withLock { $0.append(job) }
+            queued.signal()
+        }
     }
 
     /// `omp_set_num_threads` of the OpenMP runtime libtorch loaded, when it uses one.
