@@ -14,6 +14,12 @@ void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int3
                       int64_t length, int32_t rounding, int32_t precision_bits, int32_t *sums, uint8_t *out,
                       int64_t out_stride);
 
+/* Planar, transposed bytes of `rows` × `width` pixels of an interleaved RGB image (`pixel_stride`
+ * bytes per pixel, `row_stride` per row): out[(c · width + x) · rows + y] = source[y · row_stride
+ * + x · pixel_stride + c], for c < 3. The horizontal pass of a resize then runs as a vertical one. */
+void ci_transpose_planes(const uint8_t *source, int64_t pixel_stride, int64_t row_stride, int64_t rows, int64_t width,
+                         uint8_t *out);
+
 /* torchvision's Gaussian blur (reflect padding) of `planes` float planes [height, width],
  * contiguous, in place: each plane convolved with its own 1-D kernel (`kernels`: [planes][taps],
  * taps odd and at most 2·min(height, width) − 1) down the columns, then along the rows. The sums

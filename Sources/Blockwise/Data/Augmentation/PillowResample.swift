@@ -121,15 +121,8 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
     let width = max(0, lastColumn - firstColumn)
     let transposed = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, 3 * width * middleRows))
     defer { transposed.deallocate() }
-    for y in 0..<middleRows {
-        var pixel = source + (firstRow + y) * rowStride + firstColumn * pixelStride
-        for x in 0..<width {
-            transposed[x * middleRows + y] = pixel[0]
-            transposed[(width + x) * middleRows + y] = pixel[1]
-            transposed[(2 * width + x) * middleRows + y] = pixel[2]
-            pixel += pixelStride
-        }
-    }
+    ci_transpose_planes(source + firstRow * rowStride + firstColumn * pixelStride, Int64(pixelStride), Int64(rowStride),
+                        Int64(middleRows), Int64(width), transposed)
     let columnSums = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, middleRows))
     defer { columnSums.deallocate() }
     for channel in 0..<3 {
