@@ -43,3 +43,18 @@ void ci_transpose_planes(const uint8_t *source, int64_t pixel_stride, int64_t ro
         }
     }
 }
+
+// In tiles of 32 × 32 bytes, so that both the rows read and the rows written stay in L1.
+CI_VECTOR_CLONES
+void ci_transpose_bytes(const uint8_t *in, int64_t rows, int64_t columns, uint8_t *out) {
+    enum { tile = 32 };
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+        int64_t r1 = r0 + tile < rows ? r0 + tile : rows;
+        for (int64_t c0 = 0; c0 < columns; c0 += tile) {
+            int64_t c1 = c0 + tile < columns ? c0 + tile : columns;
+            for (int64_t c = c0; c < c1; ++c) {
+                for (int64_t r = r0; r < r1; ++r) out[c * rows + r] = in[r * columns + c];
+            }
+        }
+    }
+}

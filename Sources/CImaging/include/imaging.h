@@ -20,6 +20,9 @@ void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int3
 void ci_transpose_planes(const uint8_t *source, int64_t pixel_stride, int64_t row_stride, int64_t rows, int64_t width,
                          uint8_t *out);
 
+/* out[c · rows + r] = in[r · columns + c]: the transpose of a [rows, columns] byte matrix. */
+void ci_transpose_bytes(const uint8_t *in, int64_t rows, int64_t columns, uint8_t *out);
+
 /* torchvision's Gaussian blur (reflect padding) of `planes` float planes [height, width],
  * contiguous, in place: each plane convolved with its own 1-D kernel (`kernels`: [planes][taps],
  * taps odd and at most 2·min(height, width) − 1) down the columns, then along the rows. The sums

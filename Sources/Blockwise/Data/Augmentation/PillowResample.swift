@@ -123,16 +123,20 @@ func pillowResample(_ source: UnsafePointer<UInt8>, pixelStride: Int, rowStride:
     defer { transposed.deallocate() }
     ci_transpose_planes(source + firstRow * rowStride + firstColumn * pixelStride, Int64(pixelStride), Int64(rowStride),
                         Int64(middleRows), Int64(width), transposed)
+    // Each output column is written whole, then the columns are transposed back into rows:
+    // written straight into rows, a byte a row apart, the stores took 40% of the pass.
     let columnSums = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, middleRows))
     defer { columnSums.deallocate() }
+    let middleColumns = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, plane))
+    defer { middleColumns.deallocate() }
     for channel in 0..<3 {
         let input = transposed + channel * width * middleRows
-        let out = middle + channel * plane
         for xx in 0..<outWidth {
             let at = flip ? outWidth - 1 - xx : xx
             columns.resample(output: xx, firstLine: input + (columns.first[xx] - firstColumn) * middleRows, lineStride: middleRows,
-                             length: middleRows, sums: columnSums, into: out + at, outStride: outWidth)
+                             length: middleRows, sums: columnSums, into: middleColumns + at * middleRows, outStride: 1)
         }
+        ci_transpose_bytes(middleColumns, Int64(outWidth), Int64(middleRows), middle + channel * plane)
     }
     // The vertical pass adds whole rows.
     let sums = UnsafeMutablePointer<Int32>.allocate(capacity: outWidth)
