@@ -67,12 +67,14 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
 
     /// Both views for drawn parameters.
     public func apply(_ a: ViewParameters, _ b: ViewParameters, to images: Tensor, device: Device = .cpu) -> (Tensor, Tensor) {
-        let x = toUnitFloat(images, device: device)
-        func finished(_ view: ViewAugmentation, _ parameters: ViewParameters) -> Tensor {
-            let crops = view.resizedCrop(parameters, of: x, side: side)
-            return finishedOnCPU(parameters, crops: crops) ?? normalize(view.applyAfterCrop(parameters, to: crops))
-        }
-        return (finished(viewA, a), finished(viewB, b))
+        (view(0, a, of: images, device: device), view(1, b, of: images, device: device))
+    }
+
+    /// View A (`which` 0) or B (1) of uint8 `images` [B, C, H, W], with its parameters.
+    public func view(_ which: Int, _ parameters: ViewParameters, of images: Tensor, device: Device = .cpu) -> Tensor {
+        let view = which == 0 ? viewA : viewB
+        let crops = view.resizedCrop(parameters, of: toUnitFloat(images, device: device), side: side)
+        return finishedOnCPU(parameters, crops: crops) ?? normalize(view.applyAfterCrop(parameters, to: crops))
     }
 
     func normalize(_ x: Tensor) -> Tensor { normalized(x, normalization) }

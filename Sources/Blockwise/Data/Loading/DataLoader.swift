@@ -207,7 +207,10 @@ public struct TwoViewStages: Sendable {
                 : augmentation.apply(a, b, toCropped: views, device: device)
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
         case .images(let batch, let (a, b)):
-            let (viewA, viewB) = augmentation.apply(a, b, to: batch.images, device: device)
+            let (viewA, viewB) = device == .cpu
+                ? CPUPreparation.onTwoThreads({ augmentation.view(0, a, of: batch.images) },
+                                              { [augmentation] in augmentation.view(1, b, of: batch.images) })
+                : augmentation.apply(a, b, to: batch.images, device: device)
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: batch.labels)
         }
     }
