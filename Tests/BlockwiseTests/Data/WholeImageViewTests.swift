@@ -78,7 +78,10 @@ import Torch
         #expect(outside > 8 * 12 * 2 / 10)
     }
 
-    @Test func aViewOfAPNGIsTorchvisionsCropResizeAndFlipBitForBit() throws {
+    /// At 224 and at a side that is not a multiple of 16, the transpositions' block size.
+    @Test(arguments: [224, 100])
+    func aViewOfAPNGIsTorchvisionsCropResizeAndFlipBitForBit(side: Int) throws {
+        let augmentation = TwoViewAugmentation(side: side, normalization: .imagenet)
         let photos = try photos()
         let png = folder.path + "/train/a/photo.png"
         folder.makeFolder("train/a")
@@ -87,14 +90,14 @@ import Torch
         var ours: [UInt8] = [], boxes: [String] = []
         for seed in 0..<4 {
             let (a, b) = parameters(count: 1, seed: UInt64(seed))
-            let views = try #require(try set.croppedViews([0], augmentation: Self.augmentation, parameters: (a, b)))
+            let views = try #require(try set.croppedViews([0], augmentation: augmentation, parameters: (a, b)))
             ours += views.viewA.bytes() + views.viewB.bytes()
             boxes += [(views.boxesA, a.flip[0]), (views.boxesB, b.flip[0])].map { box, flip in
                 "\(box.top[0]),\(box.left[0]),\(box.height[0]),\(box.width[0]),\(flip ? 1 : 0)"
             }
         }
         #expect(boxes.contains { $0.hasSuffix(",1") } && boxes.contains { $0.hasSuffix(",0") }, "flipped and not")
-        try PillowReference.run(["views", png, "224", folder.path + "/views.raw"] + boxes)
+        try PillowReference.run(["views", png, "\(side)", folder.path + "/views.raw"] + boxes)
         let expected = try PillowReference.bytes(folder.path + "/views.raw")
         #expect(ours.count == expected.count)
         // Compared outside #expect: on a failure it would diff the two arrays' hundreds of
