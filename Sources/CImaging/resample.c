@@ -36,7 +36,7 @@ static inline ci_bytes16 ci_load16(const uint8_t *p) {
     return v;
 }
 
-static inline void ci_transpose16(const uint8_t *in, int64_t in_stride, uint8_t *out, int64_t out_stride) {
+static inline __attribute__((always_inline)) void ci_transpose16(const uint8_t *in, int64_t in_stride, uint8_t *out, int64_t out_stride) {
     ci_bytes16 r[16], t[16], u[16], v[16];
     for (int i = 0; i < 16; ++i) r[i] = ci_load16(in + i * in_stride);
     // t[k]: rows 2k and 2k + 1 interleaved, columns 0–7; t[k + 8]: columns 8–15.
