@@ -110,7 +110,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
-        // The loader's pixel kernels, in C so that they build for AVX2 beside the baseline.
+        // The loader's pixel kernels, in C so that they build for AVX-512 and AVX2 beside the
+        // baseline; their float operations are torchvision's, in its order, never fused into
+        // multiply-adds (-ffp-contract=off: clang fuses by default where the CPU has FMA).
         .target(name: "CImaging", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         .target(name: "Blockwise", dependencies: ["Torch", "Yams", "CZlib", "CJPEG", "CPNG", "CImaging"]),
         .executableTarget(

@@ -1,6 +1,6 @@
 /* Pixel kernels of the image loader, in C so that they can be compiled for the CPU's vector
- * units (AVX2 where it has them) and chosen at run time; Swift compiles for the x86-64 baseline,
- * which has no 32-bit vector multiply. */
+ * units (AVX-512 or AVX2 where it has them) and chosen at run time; Swift compiles for the x86-64
+ * baseline, which has no 32-bit vector multiply. */
 #ifndef BLOCKWISE_IMAGING_H
 #define BLOCKWISE_IMAGING_H
 #include <stdint.h>

@@ -21,7 +21,8 @@ enum CPUPreparation {
     /// `first` on the calling thread and `second` on the helper thread, each with its libtorch
     /// ops confined to its thread; returns both. The two views of a batch are independent, and
     /// on the CPU their colour steps set the loader's pace (the decoding workers need far less):
-    /// on 2 cores, one thread per view took the stage from 107 to 141–164 images/s.
+    /// on 2 cores, one thread per view took the stage from 107 to 141–164 images/s. `second`
+    /// must not call this itself: it would wait for the helper it runs on.
     static func onTwoThreads<A, B: Sendable>(_ first: () -> A, _ second: @escaping @Sendable () -> B) -> (A, B) {
         let result = Mutex<B?>(nil)
         let done = DispatchSemaphore(value: 0)
