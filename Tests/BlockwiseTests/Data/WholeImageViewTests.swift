@@ -143,14 +143,16 @@ import Torch
         let difference = zip(views.viewA.bytes().map(Double.init), expected).map { abs($0 - $1) }
         #expect(difference.reduce(0, +) / Double(difference.count) < 2, "mean difference from a full decode, in levels")
 
-        // A box of fewer than 2·224 pixels on a side needs more than half of them.
-        let small = ViewParameters.draw(.barlowTwinsA, count: 1, height: 1, width: 1, generator: Generator(seed: 3))
-        let box = ViewAugmentation.barlowTwinsA.cropBox(height: 1500, width: 2000, draws: small.cropDraws[0])
-        let cropped = try #require(try set.croppedViews([0], augmentation: Self.augmentation, parameters: (small, small)))
-        // libjpeg-turbo's factors are eighths; the next smaller one would leave the box under 224.
-        let eighths = cropped.decodedWidths[0] * 8 / 2000
-        #expect(min(box.height, box.width) * eighths >= 224 * 8)
-        #expect(min(box.height, box.width) * (eighths - 1) < 224 * 8, "not the smallest scale")
+        // A box of a few hundred pixels: the smallest of 1/8, 1/4, 1/2 and 1 that still gives it
+        // 224 pixels each way, never the eighths between (slower than a full-size decode).
+        for seed in UInt64(0)..<16 {
+            let small = ViewParameters.draw(.barlowTwinsA, count: 1, height: 1, width: 1, generator: Generator(seed: seed))
+            let box = ViewAugmentation.barlowTwinsA.cropBox(height: 1500, width: 2000, draws: small.cropDraws[0])
+            let cropped = try #require(try set.croppedViews([0], augmentation: Self.augmentation, parameters: (small, small)))
+            let scale = Double(cropped.decodedWidths[0]) / 2000, shorter = Double(min(box.height, box.width))
+            let smallest = [0.125, 0.25, 0.5, 1].first { shorter * $0 >= 224 }!
+            #expect(scale == smallest, "box \(box): decoded at \(scale)")
+        }
     }
 
     @Test func theLoaderGivesFolderViewsThatResumeAndShardExactly() throws {

@@ -37,9 +37,10 @@ public struct EncodedImage: Sendable {
         (width, height) = size
     }
 
-    /// The pixels, decoded at the smallest size libjpeg-turbo's DCT scaling offers (1/8, 1/4, …)
-    /// whose sides are still at least `minimumScale` times the full ones: the work and the
-    /// memory of a 10000×10000 photo fall by up to 64. A PNG is always decoded at full size.
+    /// The pixels, decoded at the smallest size of libjpeg-turbo's DCT scaling (1/8, 1/4, 1/2:
+    /// `ImageDecoder.reducingFactors`) whose sides are still at least `minimumScale` times the
+    /// full ones: the work and the memory of a 10000×10000 photo fall by up to 64. A PNG is
+    /// always decoded at full size.
     public func decode(minimumScale: Double = 1) throws -> ImageDecoder.Pixels {
         switch format {
         case .jpeg:
