@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 CI_VECTOR_CLONES
 void ci_resample_line(const uint8_t *first_line, int64_t line_stride, const int32_t *weights, int64_t taps,
                       int64_t length, int32_t rounding, int32_t precision_bits, int32_t *sums, uint8_t *out,
@@ -36,7 +35,8 @@ static inline ci_bytes16 ci_load16(const uint8_t *p) {
     return v;
 }
 
-static inline __attribute__((always_inline)) void ci_transpose16(const uint8_t *in, int64_t in_stride, uint8_t *out, int64_t out_stride) {
+static inline __attribute__((always_inline)) void ci_transpose16(const uint8_t *in, int64_t in_stride, uint8_t *out,
+                                                                 int64_t out_stride) {
     ci_bytes16 r[16], t[16], u[16], v[16];
     for (int i = 0; i < 16; ++i) r[i] = ci_load16(in + i * in_stride);
     // t[k]: rows 2k and 2k + 1 interleaved, columns 0–7; t[k + 8]: columns 8–15.
