@@ -65,15 +65,21 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
         return normalize(view.applyAfterCrop(parameters, to: toUnitFloat(crops, device: device)))
     }
 
-    /// Both views for drawn parameters.
+    /// Both views for drawn parameters. The images go to the device once, for both views.
     public func apply(_ a: ViewParameters, _ b: ViewParameters, to images: Tensor, device: Device = .cpu) -> (Tensor, Tensor) {
-        (view(0, a, of: images, device: device), view(1, b, of: images, device: device))
+        let x = toUnitFloat(images, device: device)
+        return (view(0, a, ofUnitFloat: x), view(1, b, ofUnitFloat: x))
     }
 
     /// View A (`which` 0) or B (1) of uint8 `images` [B, C, H, W], with its parameters.
     public func view(_ which: Int, _ parameters: ViewParameters, of images: Tensor, device: Device = .cpu) -> Tensor {
+        view(which, parameters, ofUnitFloat: toUnitFloat(images, device: device))
+    }
+
+    /// View A (`which` 0) or B (1) of float images in [0, 1] on the training device.
+    func view(_ which: Int, _ parameters: ViewParameters, ofUnitFloat x: Tensor) -> Tensor {
         let view = which == 0 ? viewA : viewB
-        let crops = view.resizedCrop(parameters, of: toUnitFloat(images, device: device), side: side)
+        let crops = view.resizedCrop(parameters, of: x, side: side)
         return finishedOnCPU(parameters, crops: crops) ?? normalize(view.applyAfterCrop(parameters, to: crops))
     }
 
