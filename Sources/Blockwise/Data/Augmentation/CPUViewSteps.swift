@@ -33,7 +33,8 @@ extension TwoViewAugmentation {
         let kernels = blurred.isEmpty ? Tensor.zeros([1]) :
             gaussianKernels(size: taps, sigma: Tensor(blurred.map { Float(parameters.blurSigma[$0]) }), dtype: .float32, device: .cpu)
                 .unsqueeze(1).expand([blurred.count, 3, taps]).contiguous()
-        var mean = normalization.replicated(to: 3).mean.map { Float($0) }, std = normalization.replicated(to: 3).std.map { Float($0) }
+        let statistics = normalization.replicated(to: 3)
+        var mean = statistics.mean.map { Float($0) }, std = statistics.std.map { Float($0) }
         var scratch = [Float](repeating: 0, count: pixels + width + taps - 1)
         output.withUnsafeMutableBytes { images in
             kernels.withUnsafeMutableBytes { weights in

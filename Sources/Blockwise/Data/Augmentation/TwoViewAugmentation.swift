@@ -51,14 +51,8 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
         return (a.rows(rows), b.rows(rows))
     }
 
-    /// Both views of crops already cut while decoding (`CroppedViews`, image folders): the
-    /// steps after the crop on `device`, then normalisation.
-    public func apply(_ a: ViewParameters, _ b: ViewParameters, toCropped views: CroppedViews,
-                      device: Device = .cpu) -> (Tensor, Tensor) {
-        (croppedView(0, a, views, device: device), croppedView(1, b, views, device: device))
-    }
-
-    /// View A (`which` 0) or B (1) of crops cut while decoding, with its parameters.
+    /// View A (`which` 0) or B (1) of crops cut while decoding (`CroppedViews`, image folders),
+    /// with its parameters: the steps after the crop on `device`, then normalisation.
     public func croppedView(_ which: Int, _ parameters: ViewParameters, _ views: CroppedViews, device: Device = .cpu) -> Tensor {
         let (view, crops) = which == 0 ? (viewA, views.viewA) : (viewB, views.viewB)
         if !device.isCUDA, let finished = finishedOnCPU(parameters, crops: crops) { return finished }
@@ -69,11 +63,6 @@ public struct TwoViewAugmentation: Sendable, Equatable, Hashable {
     public func apply(_ a: ViewParameters, _ b: ViewParameters, to images: Tensor, device: Device = .cpu) -> (Tensor, Tensor) {
         let x = toUnitFloat(images, device: device)
         return (view(0, a, ofUnitFloat: x), view(1, b, ofUnitFloat: x))
-    }
-
-    /// View A (`which` 0) or B (1) of uint8 `images` [B, C, H, W], with its parameters.
-    public func view(_ which: Int, _ parameters: ViewParameters, of images: Tensor, device: Device = .cpu) -> Tensor {
-        view(which, parameters, ofUnitFloat: toUnitFloat(images, device: device))
     }
 
     /// View A (`which` 0) or B (1) of float images in [0, 1] on the training device.

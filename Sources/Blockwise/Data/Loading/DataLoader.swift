@@ -201,17 +201,20 @@ public struct TwoViewStages: Sendable {
         if device == .cpu { CPUPreparation.confineOpsToThisThread() }
         switch read {
         case .cropped(let views, let (a, b)):
-            let (viewA, viewB) = device == .cpu
-                ? CPUPreparation.onTwoThreads({ augmentation.croppedView(0, a, views) },
-                                              { [augmentation] in augmentation.croppedView(1, b, views) })
-                : augmentation.apply(a, b, toCropped: views, device: device)
+            let (viewA, viewB) = bothViews(a, b) { [augmentation, device] in augmentation.croppedView($0, $1, views, device: device) }
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: views.labels)
         case .images(let batch, let (a, b)):
-            let (viewA, viewB) = device == .cpu
-                ? CPUPreparation.onTwoThreads({ augmentation.view(0, a, of: batch.images) },
-                                              { [augmentation] in augmentation.view(1, b, of: batch.images) })
-                : augmentation.apply(a, b, to: batch.images, device: device)
+            // On the device once, for both views.
+            let images = toUnitFloat(batch.images, device: device)
+            let (viewA, viewB) = bothViews(a, b) { [augmentation] in augmentation.view($0, $1, ofUnitFloat: images) }
             return TwoViewBatch(viewA: viewA, viewB: viewB, labels: batch.labels)
         }
+    }
+
+    /// View A (`view(0, a)`) and view B (`view(1, b)`): on the CPU on two threads, elsewhere one
+    /// after the other (the device runs them).
+    func bothViews(_ a: ViewParameters, _ b: ViewParameters,
+                   _ view: @escaping @Sendable (Int, ViewParameters) -> Tensor) -> (Tensor, Tensor) {
+        device == .cpu ? CPUPreparation.onTwoThreads({ view(0, a) }, { view(1, b) }) : (view(0, a), view(1, b))
     }
 }
