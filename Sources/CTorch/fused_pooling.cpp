@@ -7,7 +7,10 @@
 // covariance of x over batch and space. Normalisation then folds into the convolution:
 // BN(W x) = W' x + b' with W' = diag(a) W, a = γ / √(var + eps), b' = β − a·mean. What is left,
 // ReLU and the spatial reduction, runs over tiles of the expansion, each one GEMM small enough
-// to stay in cache until the reduction reads it. Backward recomputes the tiles. On the CPU,
+// to stay in cache until the reduction reads it. Backward recomputes the tiles; on the CPU with
+// mean pooling, whose dL/dy is the ReLU's mask times a factor per channel and image, the
+// forward keeps the mask instead (a bit per expanded value, 1/32 of the expansion in float32),
+// which saves the backward one of its three GEMMs per tile. On the CPU,
 // for inputs of few channels, kernels that keep the expansion and g in registers
 // (fused_pooling_kernels.cpp) replace the tiles' GEMMs and passes, forward and backward.
 //
@@ -113,6 +116,20 @@ at::Tensor pooling_gradient(at::Tensor y, const at::Tensor &factor, Pooling pool
     throw std::logic_error("unreachable pooling");
 }
 
+// Words of the ReLU's mask over every tile (ctorch::mask_words per image and channel).
+int64_t mask_words(const std::vector<Tile> &all, int64_t expanded) {
+    int64_t words = 0;
+    for (const Tile &t : all) words += expanded * t.images * ctorch::mask_words(t.positions);
+    return words;
+}
+
+// One buffer that every tile's [D, images·positions] fits in, reused tile after tile.
+at::Tensor tile_buffer(const std::vector<Tile> &all, int64_t expanded, const at::TensorOptions &options) {
+    int64_t most = 0;
+    for (const Tile &t : all) most = std::max(most, t.images * t.positions);
+    return at::empty({expanded * most}, options);
+}
+
 // The input as a channel-major [C, N, P] tensor.
 at::Tensor channel_major(const at::Tensor &input) {
     return input.reshape({input.size(0), input.size(1), -1}).transpose(0, 1).contiguous();
@@ -192,10 +209,23 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
 
         bool kernels = cpu_kernels && ctorch::cpu_kernels_apply(x);
+        bool masks = !kernels && ctorch::masks_apply(x, pooling);
         budget = budget > 0 ? budget : default_budget(x);
-        at::Tensor sums;
+        at::Tensor sums, mask;
         if (kernels) {
             sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling);
+        } else if (masks) {
+            sums = at::zeros({expanded, images}, x.options());
+            std::vector<Tile> all = tiles(images, positions, expanded, budget);
+            mask = at::empty({2 * mask_words(all, expanded)}, x.options().dtype(at::kByte));
+            at::Tensor buffer = tile_buffer(all, expanded, x.options());
+            auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<uint8_t>());
+            for (const Tile &t : all) {
+                at::Tensor y = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
+                at::mm_out(y, w_folded, columns(x, t));
+                ctorch::mask_sums(y, b_folded, t.image, t.images, t.positions, sums, bits);
+                bits += expanded * t.images * ctorch::mask_words(t.positions);
+            }
         } else {
             sums = at::zeros({expanded, images}, x.options());
             for (const Tile &t : tiles(images, positions, expanded, budget)) {
@@ -209,6 +239,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         ctx->saved_data["pooling"] = pooling_code;
         ctx->saved_data["budget"] = budget;
         ctx->saved_data["kernels"] = kernels;
+        ctx->saved_data["masks"] = masks;
+        if (masks) ctx->saved_data["mask"] = mask;
         ctx->saved_data["batch_statistics"] = use_batch_statistics;
         ctx->saved_data["given_statistics"] = given_statistics;
         return z;
@@ -223,6 +255,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         int64_t budget = ctx->saved_data["budget"].toInt();
         bool kernels = ctx->saved_data["kernels"].toBool();
+        bool masks = ctx->saved_data["masks"].toBool();
         bool use_batch_statistics = ctx->saved_data["batch_statistics"].toBool();
         bool given_statistics = ctx->saved_data["given_statistics"].toBool();
 
@@ -246,6 +279,24 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor dx;
         if (kernels) {
             ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, input_grad ? &dx : nullptr, g_x, sum_g);
+        } else if (masks) {
+            // The forward's mask gives g without the tiles' GEMMs of y: two GEMMs per tile, not three.
+            if (input_grad) dx = at::empty_like(x);
+            at::Tensor w_folded_t = w_folded.t(), factors = factor.contiguous(), mask = ctx->saved_data["mask"].toTensor();
+            std::vector<Tile> all = tiles(images, positions, expanded, budget);
+            at::Tensor buffer = tile_buffer(all, expanded, x.options());
+            const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<uint8_t>());
+            for (const Tile &t : all) {
+                at::Tensor x_columns = columns(x, t);
+                at::Tensor g = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
+                ctorch::mask_gradient(g, bits, factors, t.image, t.images, t.positions, sum_g);
+                bits += expanded * t.images * ctorch::mask_words(t.positions);
+                g_x.addmm_(g, x_columns.t());
+                if (input_grad) {
+                    at::Tensor dx_columns = columns(dx, t);
+                    at::mm_out(dx_columns, w_folded_t, g);
+                }
+            }
         } else {
             if (input_grad) dx = at::empty_like(x);
             at::Tensor w_folded_t = w_folded.t();

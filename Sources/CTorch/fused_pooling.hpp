@@ -25,4 +25,20 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
 void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
                       at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g);
 
+// The ReLU's mask, kept by the forward so that the backward needs no second GEMM per tile: with
+// mean pooling dL/dy is the mask times a factor per channel and image. On the CPU, float32 or
+// float64. The mask of a tile of `images` images is [D, images, mask_words(positions)] words.
+bool masks_apply(const at::Tensor &x, Pooling pooling);
+int64_t mask_words(int64_t positions);
+
+// Forward over one tile: y [D, images·positions] is the tile's W'x without b; adds
+// Σ_p ReLU(y + b) to sums[:, image + i] ([D, N]) and writes the tile's mask to bits.
+void mask_sums(const at::Tensor &y, const at::Tensor &b, int64_t image, int64_t images, int64_t positions, at::Tensor &sums,
+               uint16_t *bits);
+
+// Backward over one tile: writes g = dL/dy = mask · factor[:, image + i] ([D, N]) over the tile
+// g [D, images·positions] and adds Σ g to sum_g [D].
+void mask_gradient(at::Tensor &g, const uint16_t *bits, const at::Tensor &factor, int64_t image, int64_t images, int64_t positions,
+                   at::Tensor &sum_g);
+
 } // namespace ctorch

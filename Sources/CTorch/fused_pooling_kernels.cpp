@@ -11,9 +11,11 @@
 #include "fused_pooling.hpp"
 #include <ATen/Parallel.h>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 // The helpers pass vectors by value; they are always inlined into the copies compiled for each
@@ -281,12 +283,114 @@ template <typename T>
     }
 }
 
+// The ReLU's mask of a tile of GEMM output, for mean pooling: the forward keeps it, 16 positions
+// to a word, so that the backward builds dL/dy = mask · factor from it instead of recomputing
+// the tile's GEMM. y is the tile's W'x [D, images·positions] without b'.
+template <typename T> struct MaskJob {
+    T *y;                  // forward: the tile's W'x; backward: where g is written
+    const T *b;            // [D]
+    const T *factor;       // [D, N]: the pooling's factor, backward only
+    uint16_t *bits;        // [D, images, words]
+    T *sums;               // forward: [D, N], the pooled sums; backward: [D], S1
+    int64_t image, images, positions, words, batch;  // the tile's first image, its images; N = batch
+};
+
+// A vector's lanes as bits (lane k: bit k), from a comparison's lanes of 0 and −1.
+template <typename T, typename Lanes_> [[gnu::always_inline]] inline uint32_t bits_of(Lanes_ on) {
+    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
+    Mask m = __builtin_convertvector(on, Mask);
+    if constexpr (Lanes<T>::width == 16) {
+        return __builtin_bit_cast(uint16_t, m);
+    } else {
+        return __builtin_bit_cast(uint8_t, m);
+    }
+}
+
+// `value` where the bits (lane k: bit k) are set, else 0.
+template <typename T> [[gnu::always_inline]] inline Vec<T> where_bits(uint32_t bits, Vec<T> value) {
+    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
+    using Word = std::conditional_t<Lanes<T>::width == 16, uint16_t, uint8_t>;
+    using Int = decltype(Vec<T>{} == Vec<T>{});
+    Int on = __builtin_convertvector(__builtin_bit_cast(Mask, static_cast<Word>(bits)), Int);
+    return on != 0 ? value : Vec<T>{};
+}
+
+// Rows [first, last): each (row, image) segment's Σ ReLU(y + b) into sums, and its mask. A
+// value passes unless it is ≤ 0, so that NaN passes as it does through torch's ReLU.
+template <typename T> [[gnu::always_inline]] inline void mask_sums_rows(const MaskJob<T> &job, int64_t first, int64_t last) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t P = job.positions, whole = P / 16;
+    for (int64_t d = first; d < last; ++d) {
+        for (int64_t i = 0; i < job.images; ++i) {
+            const T *y = job.y + (d * job.images + i) * P;
+            uint16_t *bits = job.bits + (d * job.images + i) * job.words;
+            const T b = job.b[d];
+            Vec<T> sum{};
+            for (int64_t k = 0; k < whole; ++k) {
+                uint32_t word = 0;
+                CT_UNROLL
+                for (int v = 0; v < 16 / L; ++v) {
+                    Vec<T> value = load(y + k * 16 + v * L) + splat<T>(b);
+                    auto on = (value <= Vec<T>{}) == 0;
+                    sum += on ? value : Vec<T>{};
+                    word |= bits_of<T>(on) << (v * L);
+                }
+                bits[k] = static_cast<uint16_t>(word);
+            }
+            T rest = 0;
+            if (whole * 16 < P) {
+                uint32_t word = 0;
+                for (int64_t p = whole * 16; p < P; ++p) {
+                    T value = y[p] + b;
+                    if (!(value <= 0)) {
+                        word |= uint32_t{1} << (p - whole * 16);
+                        rest += value;
+                    }
+                }
+                bits[whole] = static_cast<uint16_t>(word);
+            }
+            job.sums[d * job.batch + job.image + i] += horizontal_sum<T>(sum) + rest;
+        }
+    }
+}
+
+// Rows [first, last): g = mask · the segment's factor, written over y, and Σ g into S1.
+template <typename T> [[gnu::always_inline]] inline void mask_gradient_rows(const MaskJob<T> &job, int64_t first, int64_t last) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t P = job.positions, whole = P / 16;
+    for (int64_t d = first; d < last; ++d) {
+        Vec<T> sum{};
+        T rest = 0;
+        for (int64_t i = 0; i < job.images; ++i) {
+            T *g = job.y + (d * job.images + i) * P;
+            const uint16_t *bits = job.bits + (d * job.images + i) * job.words;
+            const T f = job.factor[d * job.batch + job.image + i];
+            const Vec<T> factor = splat<T>(f);
+            for (int64_t k = 0; k < whole; ++k) {
+                CT_UNROLL
+                for (int v = 0; v < 16 / L; ++v) {
+                    Vec<T> value = where_bits<T>(static_cast<uint32_t>(bits[k]) >> (v * L), factor);
+                    std::memcpy(g + k * 16 + v * L, &value, sizeof value);
+                    sum += value;
+                }
+            }
+            for (int64_t p = whole * 16; p < P; ++p) {
+                g[p] = (bits[whole] >> (p - whole * 16)) & 1 ? f : T(0);
+                rest += g[p];
+            }
+        }
+        job.sums[d] += horizontal_sum<T>(sum) + rest;
+    }
+}
+
 // One compiled copy of each kernel per instruction set (on x86-64; elsewhere the compiler's
 // own vectors for the target).
 template <typename T> void sums_baseline(const SumsJob<T> &j, int64_t a, int64_t b) { sums_of_images(j, a, b); }
 template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {
     backward_images(j, a, b, o);
 }
+template <typename T> void mask_sums_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_sums_rows(j, a, b); }
+template <typename T> void mask_gradient_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_gradient_rows(j, a, b); }
 
 #if defined(__x86_64__)
 #define CT_KERNEL_VARIANT(suffix, isa)                                                                                  \
@@ -296,6 +400,12 @@ template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t a,
     template <typename T>                                                                                               \
     [[gnu::target(isa)]] void backward_##suffix(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {  \
         backward_images(j, a, b, o);                                                                                    \
+    }                                                                                                                   \
+    template <typename T> [[gnu::target(isa)]] void mask_sums_##suffix(const MaskJob<T> &j, int64_t a, int64_t b) {    \
+        mask_sums_rows(j, a, b);                                                                                        \
+    }                                                                                                                   \
+    template <typename T> [[gnu::target(isa)]] void mask_gradient_##suffix(const MaskJob<T> &j, int64_t a, int64_t b) { \
+        mask_gradient_rows(j, a, b);                                                                                    \
     }
 CT_KERNEL_VARIANT(avx512, "avx512f")
 CT_KERNEL_VARIANT(avx2, "avx2,fma")
@@ -323,7 +433,25 @@ template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first
     case InstructionSet::baseline: return backward_baseline(job, first, last, out);
     }
 }
+template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) {
+    switch (instruction_set()) {
+    case InstructionSet::avx512: return mask_sums_avx512(job, first, last);
+    case InstructionSet::avx2: return mask_sums_avx2(job, first, last);
+    case InstructionSet::baseline: return mask_sums_baseline(job, first, last);
+    }
+}
+template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
+    switch (instruction_set()) {
+    case InstructionSet::avx512: return mask_gradient_avx512(job, first, last);
+    case InstructionSet::avx2: return mask_gradient_avx2(job, first, last);
+    case InstructionSet::baseline: return mask_gradient_baseline(job, first, last);
+    }
+}
 #else
+template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) { mask_sums_baseline(job, first, last); }
+template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
+    mask_gradient_baseline(job, first, last);
+}
 template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_t last) { sums_baseline(job, first, last); }
 template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
     backward_baseline(job, first, last, out);
@@ -397,6 +525,37 @@ void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor
                 for (int64_t c = 0; c < channels; ++c) gx[d * channels + c] += horizontal_sum<scalar_t>(lanes.g_x[d * channels + c]);
             }
         }
+    });
+}
+
+bool masks_apply(const at::Tensor &x, Pooling pooling) {
+    return pooling == Pooling::mean && x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+}
+
+int64_t mask_words(int64_t positions) { return (positions + 15) / 16; }
+
+// Rows per task: enough of the tile that a thread's share outweighs handing it out.
+static int64_t row_grain(const at::Tensor &y) { return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, y.size(1))); }
+
+void mask_sums(const at::Tensor &y, const at::Tensor &b, int64_t image, int64_t images, int64_t positions, at::Tensor &sums,
+               uint16_t *bits) {
+    TORCH_CHECK(y.is_contiguous() && y.dim() == 2 && y.size(1) == images * positions && sums.is_contiguous() && b.is_contiguous(),
+                "mask_sums: expected a contiguous [D, images·positions] tile");
+    AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "mask_sums", [&] {
+        MaskJob<scalar_t> job{y.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), nullptr, bits, sums.data_ptr<scalar_t>(),
+                              image, images, positions, mask_words(positions), sums.size(1)};
+        at::parallel_for(0, y.size(0), row_grain(y), [&](int64_t first, int64_t last) { run_mask_sums(job, first, last); });
+    });
+}
+
+void mask_gradient(at::Tensor &g, const uint16_t *bits, const at::Tensor &factor, int64_t image, int64_t images, int64_t positions,
+                   at::Tensor &sum_g) {
+    TORCH_CHECK(g.is_contiguous() && g.dim() == 2 && g.size(1) == images * positions && factor.is_contiguous() && sum_g.is_contiguous(),
+                "mask_gradient: expected a contiguous [D, images·positions] tile and a contiguous factor");
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "mask_gradient", [&] {
+        MaskJob<scalar_t> job{g.data_ptr<scalar_t>(), nullptr, factor.data_ptr<scalar_t>(), const_cast<uint16_t *>(bits),
+                              sum_g.data_ptr<scalar_t>(), image, images, positions, mask_words(positions), factor.size(1)};
+        at::parallel_for(0, g.size(0), row_grain(g), [&](int64_t first, int64_t last) { run_mask_gradient(job, first, last); });
     });
 }
 
