@@ -40,15 +40,7 @@
 namespace {
 
 using ctorch::Pooling;
-
-Pooling pooling_kind(int32_t code) {
-    switch (code) {
-    case CT_POOLING_MEAN: return Pooling::mean;
-    case CT_POOLING_ROOT_MEAN_SQUARE: return Pooling::root_mean_square;
-    case CT_POOLING_MEAN_SQUARE_ROOT: return Pooling::mean_square_root;
-    }
-    throw std::invalid_argument("unknown pooling code " + std::to_string(code));
-}
+using ctorch::pooling_kind;
 
 // A tile of the expansion: `images` images from `image`, positions [position, position + positions).
 struct Tile {

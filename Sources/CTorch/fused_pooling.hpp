@@ -1,12 +1,25 @@
 // What the fused conv → BN → ReLU → pooling node (fused_pooling.cpp) shares with its CPU
 // kernels (fused_pooling_kernels.cpp).
 #pragma once
+#include "ctorch.h"
 #include <ATen/ATen.h>
+#include <stdexcept>
+#include <string>
 
 namespace ctorch {
 
 // The spatial pooling after the ReLU, per channel of r = ReLU(y) over P positions.
 enum class Pooling { mean, root_mean_square, mean_square_root };
+
+// The pooling of a bridge's CT_POOLING_* code.
+inline Pooling pooling_kind(int32_t code) {
+    switch (code) {
+    case CT_POOLING_MEAN: return Pooling::mean;
+    case CT_POOLING_ROOT_MEAN_SQUARE: return Pooling::root_mean_square;
+    case CT_POOLING_MEAN_SQUARE_ROOT: return Pooling::mean_square_root;
+    }
+    throw std::invalid_argument("unknown pooling code " + std::to_string(code));
+}
 
 // The ε of the square-root pooling, √(r + ε), as in the reference code.
 constexpr double square_root_epsilon = 1e-6;

@@ -9,6 +9,7 @@
 // The kernels are written once on 64-byte vectors (clang's vector extensions) and compiled for
 // AVX-512, AVX2 + FMA and the x86-64 baseline; the CPU picks one on first use.
 #include "fused_pooling.hpp"
+#include "vectors.hpp"
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <cstdint>
@@ -18,46 +19,16 @@
 #include <type_traits>
 #include <vector>
 
-// The helpers pass vectors by value; they are always inlined into the copies compiled for each
-// instruction set, so no call with the baseline's vector ABI is ever made.
-#pragma clang diagnostic ignored "-Wpsabi"
-
 namespace ctorch {
 namespace {
+
+using namespace vectors;
 
 constexpr int kRows = 4;     // output channels per register block
 constexpr int kVectors = 4;  // vectors of positions per register block
 
-// Loops over a register block's rows and vectors unroll fully: indexed by a loop variable, the
-// block would live on the stack, and every multiply-add with it.
-#define CT_UNROLL _Pragma("unroll")
-
-// Every helper below is inlined into the per-instruction-set copies at the end, so that it is
-// compiled for their vectors.
-template <typename T> struct Lanes {
-    typedef T Vector __attribute__((vector_size(64)));
-    static constexpr int64_t width = 64 / sizeof(T);
-    static constexpr int64_t block = width * kVectors;  // positions per register block
-};
-template <typename T> using Vec = typename Lanes<T>::Vector;
-
-template <typename T> [[gnu::always_inline]] inline Vec<T> load(const T *p) {
-    Vec<T> v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-// Lane by lane, so that it compiles to one broadcast from memory: `Vec<T>{} + s` kept the
-// addition (−0 + s), which took the multiply-add units' ports.
-template <typename T> [[gnu::always_inline]] inline Vec<T> splat(T s) {
-    Vec<T> v;
-    for (int64_t i = 0; i < Lanes<T>::width; ++i) v[i] = s;
-    return v;
-}
-template <typename T> [[gnu::always_inline]] inline T horizontal_sum(Vec<T> v) {
-    T s = 0;
-    for (int64_t i = 0; i < Lanes<T>::width; ++i) s += v[i];
-    return s;
-}
+// Positions per register block.
+template <typename T> constexpr int64_t kBlock = Lanes<T>::width * kVectors;
 
 // A block of columns of x, packed: x's rows are a whole batch apart, so a block read in place
 // maps its C rows to the same few sets of L1 and evicts itself; packed into C × block values it
@@ -67,7 +38,7 @@ template <typename T> struct Block {
     int64_t valid;  // columns of x in it
 };
 template <typename T> Block<T> block_at(const T *x, int64_t stride, int64_t channels, int64_t valid, std::vector<T> &packed) {
-    constexpr int64_t B = Lanes<T>::block;
+    constexpr int64_t B = kBlock<T>;
     packed.resize(static_cast<size_t>(channels * B));
     for (int64_t c = 0; c < channels; ++c) {
         std::memcpy(&packed[c * B], x + c * stride, valid * sizeof(T));
@@ -87,7 +58,7 @@ template <typename T>
         for (int v = 0; v < kVectors; ++v) acc[r][v] = splat<T>(b[d0 + r]);
     }
     for (int64_t c = 0; c < channels; ++c) {
-        const T *xc = x.data + c * Lanes<T>::block;
+        const T *xc = x.data + c * kBlock<T>;
         Vec<T> xv[kVectors];
         CT_UNROLL
         for (int v = 0; v < kVectors; ++v) xv[v] = load(xc + v * L);
@@ -138,7 +109,7 @@ template <typename T> struct ColumnBlock {
         constexpr int64_t L = Lanes<T>::width;
         first_image = column / positions;
         images = (column + valid - 1) / positions - first_image + 1;
-        masked = images > 1 || valid < Lanes<T>::block;
+        masked = images > 1 || valid < kBlock<T>;
         if (!masked) return;
         masks.assign(static_cast<size_t>(images * kVectors), Vec<T>{});
         for (int64_t k = 0; k < valid; ++k) masks[((column + k) / positions - first_image) * kVectors + k / L][k % L] = 1;
@@ -155,7 +126,7 @@ template <typename T> struct SumsJob {
 
 // Images [first, last): their columns of sums.
 template <typename T> [[gnu::always_inline]] inline void sums_of_images(const SumsJob<T> &job, int64_t first, int64_t last) {
-    constexpr int64_t B = Lanes<T>::block;
+    constexpr int64_t B = kBlock<T>;
     std::vector<Vec<T>> lanes(static_cast<size_t>(job.rows));
     std::vector<T> packed;
     ColumnBlock<T> block;
@@ -216,7 +187,7 @@ template <typename T> struct BackwardLanes {
 // time, and at once taken into G and S1 (the chunk's lanes) and into W'ᵀ g (their columns of dx).
 template <typename T>
 [[gnu::always_inline]] inline void backward_images(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
-    constexpr int64_t L = Lanes<T>::width, B = Lanes<T>::block;
+    constexpr int64_t L = Lanes<T>::width, B = kBlock<T>;
     const int64_t C = job.channels;
     out.g_x.assign(static_cast<size_t>(job.rows * C), Vec<T>{});
     out.sum_g.assign(static_cast<size_t>(job.rows), Vec<T>{});
@@ -410,14 +381,6 @@ template <typename T> void mask_gradient_baseline(const MaskJob<T> &j, int64_t a
 CT_KERNEL_VARIANT(avx512, "avx512f")
 CT_KERNEL_VARIANT(avx2, "avx2,fma")
 #undef CT_KERNEL_VARIANT
-
-enum class InstructionSet { avx512, avx2, baseline };
-InstructionSet instruction_set() {
-    static const InstructionSet found = __builtin_cpu_supports("avx512f") ? InstructionSet::avx512
-                                        : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? InstructionSet::avx2
-                                                                                                         : InstructionSet::baseline;
-    return found;
-}
 
 template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_t last) {
     switch (instruction_set()) {

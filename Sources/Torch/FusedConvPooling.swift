@@ -49,3 +49,21 @@ public func convBatchNormReLUPool(_ x: Tensor, convWeight: Tensor, bnWeight: Ten
         }
     }
 }
+
+/// `pool(ReLU(batchNorm(u)))` of an expansion u [N, D, H, W] that is held whole, to [N, D], on
+/// the CPU, with the values and gradients of the composed ops: one node that reads each
+/// channel's values once for the statistics and the pooled sums and, in backward, once for the
+/// sums of g and g·x̂ and once more from cache for dL/du, where the composed ops write and read
+/// back several tensors as large as u. For the expansions `convBatchNormReLUPool` cannot fuse:
+/// bf16 under autocast (arithmetic in float32; the output and dL/du are bf16, as the composed
+/// ops' are under autocast) and k×k kernels. float32, float64 or bfloat16; no second derivative.
+/// `batchStatistics`, `momentum` and the running statistics as in `convBatchNormReLUPool`.
+public func batchNormReLUPool(_ u: Tensor, bnWeight: Tensor, bnBias: Tensor, runningMean: Tensor?, runningVar: Tensor?,
+                              batchStatistics: Bool, momentum: Double, eps: Double, pooling: SpatialPooling) -> Tensor {
+    withExtendedLifetime((runningMean, runningVar)) {
+        Tensor.make {
+            ct_bn_relu_pool(u.handle, bnWeight.handle, bnBias.handle, runningMean?.handle, runningVar?.handle,
+                            batchStatistics ? 1 : 0, momentum, eps, pooling.code, $0)
+        }
+    }
+}

@@ -195,9 +195,14 @@ private func fixtureLines(_ name: String) throws -> [String] {
             + head.namedBuffers().map { ($0.name, $0.tensor.to(.float64)) }
     }
 
-    @Test(arguments: kinds, [1, 4])
-    func theFusedHeadGivesTheComposedValuesGradientsAndRunningStatisticsInTrainingAndEvaluation(_ kind: PoolingKind, groups: Int) throws {
-        let fused = try head(kind, fused: true, groups: groups), composed = try head(kind, fused: false, groups: groups)
+    /// (groups, kernel size): 1×1 heads fuse whole; a 3×3 head runs its convolution as a layer
+    /// and the rest as one node (`normalizedExpansion`).
+    @Test(arguments: kinds, [(1, 1), (4, 1), (1, 3)])
+    func theFusedHeadGivesTheComposedValuesGradientsAndRunningStatisticsInTrainingAndEvaluation(_ kind: PoolingKind,
+                                                                                               shape: (groups: Int, kernelSize: Int)) throws {
+        let groups = shape.groups
+        let fused = try head(kind, fused: true, kernelSize: shape.kernelSize, groups: groups)
+        let composed = try head(kind, fused: false, kernelSize: shape.kernelSize, groups: groups)
         for (step, training) in [true, true, false].enumerated() {
             fused.train(training)
             composed.train(training)
@@ -206,7 +211,7 @@ private func fixtureLines(_ name: String) throws -> [String] {
             #expect(a.count == 8, "output, 4 gradients, 3 buffers")
             for ((name, x), (_, y)) in zip(a, b) {
                 #expect(x.allClose(y, rtol: 1e-10, atol: 1e-12),
-                        "\(kind), \(groups) group(s), \(training ? "training" : "evaluation") step \(step): \(name)")
+                        "\(kind), \(groups) group(s), \(shape.kernelSize)², \(training ? "training" : "evaluation") step \(step): \(name)")
             }
         }
     }
@@ -218,6 +223,8 @@ private func fixtureLines(_ name: String) throws -> [String] {
         #expect(try head(.convExpansion, fused: false).fusedExpansion(x) == nil)
         #expect(try head(.convExpansion, fused: true, kernelSize: 3).fusedExpansion(x) == nil)
         #expect(try head(.convExpansion, fused: true, groups: 4).fusedExpansion(x) != nil)
+        #expect(try head(.convExpansion, fused: true, kernelSize: 3).normalizedExpansion(x) != nil)
+        #expect(try head(.convExpansion, fused: false, kernelSize: 3).normalizedExpansion(x) == nil)
     }
 
     @Test func fusingKeepsTheStateDictNames() throws {

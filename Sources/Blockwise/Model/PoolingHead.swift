@@ -75,7 +75,7 @@ public final class PoolingHead: Module, UnaryLayer {
         case .localSpatial:
             return adaptiveAvgPool2d(x, outputSize: [bins.height, bins.width]).flatten(start: 1)
         case .convExpansion, .convExpansionL2, .convExpansionSqrt:
-            return fusedExpansion(x) ?? composedExpansion(x)
+            return fusedExpansion(x) ?? normalizedExpansion(x) ?? composedExpansion(x)
         }
     }
 
@@ -97,6 +97,24 @@ public final class PoolingHead: Module, UnaryLayer {
         case .rootMeanSquare: return y.square().mean(dims: [2, 3]).sqrt()
         case .meanSquareRoot: return (y + 1e-6).sqrt().mean(dims: [2, 3])
         }
+    }
+
+    /// CbE with the convolution as a layer and batch norm, ReLU and pooling as one node
+    /// (`batchNormReLUPool`), where the whole fusion does not apply: a bf16 expansion under
+    /// autocast, where oneDNN's bf16 convolution is the fast part, or a k×k kernel. The node
+    /// runs on the CPU, for a batch norm with affine parameters that is not synchronised over
+    /// processes; elsewhere nil, and the composed layers run.
+    func normalizedExpansion(_ x: Tensor) -> Tensor? {
+        guard fused, let pooling = expansionPooling, let expansion, let normalization = expansion.layers[1] as? BatchNorm,
+              let weight = normalization.weight, let bias = normalization.bias, x.device == .cpu,
+              !(normalization.training && normalization.isSynchronized)
+        else { return nil }
+        let u = expansion.layers[0](x)
+        guard u.dtype == .float32 || u.dtype == .float64 || u.dtype == .bfloat16 else { return nil }
+        let pass = normalization.beginForward()
+        return batchNormReLUPool(u, bnWeight: weight, bnBias: bias, runningMean: pass.runningMean, runningVar: pass.runningVar,
+                                 batchStatistics: pass.batchStatistics, momentum: pass.momentum, eps: normalization.eps,
+                                 pooling: pooling)
     }
 
     /// CbE as one fused node, or nil where the fusion does not apply and the composed layers

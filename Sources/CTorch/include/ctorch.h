@@ -253,6 +253,13 @@ int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_we
                              ct_tensor running_mean, ct_tensor running_var, int32_t batch_statistics, double momentum,
                              double eps, int32_t pooling, int64_t tile_elements, int32_t cpu_kernels,
                              ct_tensor input_mean, ct_tensor input_covariance, double count, ct_tensor *out);
+/* Batch norm (bn_weight, bn_bias) → ReLU → spatial pooling of u [N, D, H, W] to [N, D] on the
+ * CPU, differentiable, as one pass over each channel rather than the composed ops' passes over
+ * tensors as large as u: for an expansion held whole (bf16 under autocast, k×k kernels).
+ * float32, float64 or bfloat16 u (arithmetic in float32 for bf16); the output has u's type.
+ * batch_statistics and the running statistics as in ct_conv_bn_relu_pool. */
+int32_t ct_bn_relu_pool(ct_tensor u, ct_tensor bn_weight, ct_tensor bn_bias, ct_tensor running_mean, ct_tensor running_var,
+                        int32_t batch_statistics, double momentum, double eps, int32_t pooling, ct_tensor *out);
 int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
