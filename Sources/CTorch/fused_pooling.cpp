@@ -71,11 +71,6 @@ std::vector<Tile> tiles(int64_t images, int64_t positions, int64_t channels, int
 // of a large batch.
 int64_t default_budget(const at::Tensor &x) { return x.is_cuda() ? (int64_t{1} << 24) : (int64_t{1} << 18); }
 
-// The tile's columns of a channel-major [C, N, P] tensor, as a [C, images·positions] view.
-at::Tensor columns(const at::Tensor &x, const Tile &t) {
-    return x.narrow(1, t.image, t.images).narrow(2, t.position, t.positions).view({x.size(0), t.images * t.positions});
-}
-
 // y = W' x + b' over one tile: [D, images, positions].
 at::Tensor expansion(const at::Tensor &x_columns, const at::Tensor &w, const at::Tensor &b, const Tile &t) {
     return at::addmm(b.unsqueeze(1), w, x_columns).view({w.size(0), t.images, t.positions});
@@ -122,9 +117,74 @@ at::Tensor tile_buffer(const std::vector<Tile> &all, int64_t expanded, const at:
     return at::empty({expanded * most}, options);
 }
 
-// The input as a channel-major [C, N, P] tensor.
-at::Tensor channel_major(const at::Tensor &input) {
-    return input.reshape({input.size(0), input.size(1), -1}).transpose(0, 1).contiguous();
+// The input as the tiles read it. Where every tile lies within one image, the input's own
+// [N, C, P] serves: a tile's columns are one image's [C, positions], a strided matrix. Where
+// tiles span images (small feature maps), or the CPU kernels run, a channel-major [C, N, P] copy
+// makes each tile one matrix. The copy, and dx's transposition back in backward, are each as
+// large as the input: for ResNet-50's first CbE head, most of what its backward holds beside the
+// block's activations, at the step's peak.
+struct Layout {
+    at::Tensor x;  // [C, N, P] channel-major, or [N, C, P]
+    bool channel_major;
+
+    Layout(const at::Tensor &input, bool channel_major) : channel_major(channel_major) {
+        at::Tensor images = input.reshape({input.size(0), input.size(1), -1});
+        x = channel_major ? images.transpose(0, 1).contiguous() : images.contiguous();
+    }
+    int64_t channels() const { return x.size(channel_major ? 0 : 1); }
+
+    // A tile's columns of x, or of a tensor laid out as x: [C, images·positions].
+    at::Tensor columns(const at::Tensor &t3, const Tile &t) const {
+        if (!channel_major) return t3.select(0, t.image).narrow(1, t.position, t.positions);
+        return t3.narrow(1, t.image, t.images).narrow(2, t.position, t.positions).view({t3.size(0), t.images * t.positions});
+    }
+    at::Tensor columns(const Tile &t) const { return columns(x, t); }
+
+    // The channel mean μ and biased covariance Σ. Centred before the products: E[xxᵀ] − μμᵀ
+    // would cancel digits in float32.
+    std::pair<at::Tensor, at::Tensor> moments() const {
+        int64_t C = channels(), count = x.numel() / C;
+        TORCH_CHECK(count > 1, "Expected more than 1 value per channel when training, got ", count);
+        if (channel_major) {
+            at::Tensor flat = x.view({C, -1});
+            at::Tensor mu = flat.mean(1);
+            at::Tensor centred = flat - mu.unsqueeze(1);
+            return {mu, at::mm(centred, centred.t()).div_(static_cast<double>(count))};
+        }
+        at::Tensor mu = x.mean(at::IntArrayRef{0, 2});
+        at::Tensor covariance = at::zeros({C, C}, x.options());
+        for (int64_t n = 0; n < x.size(0); ++n) {
+            at::Tensor centred = x[n] - mu.unsqueeze(1);
+            covariance.addmm_(centred, centred.t());
+        }
+        return {mu, covariance.div_(static_cast<double>(count))};
+    }
+
+    // dx −= A x + shift (per channel): the batch statistics' part of the input gradient.
+    void subtract(at::Tensor &dx, const at::Tensor &a, const at::Tensor &shift) const {
+        int64_t C = channels();
+        if (channel_major) {
+            dx.view({C, -1}).addmm_(a, x.view({C, -1}), 1, -1).sub_(shift.unsqueeze(1));
+            return;
+        }
+        for (int64_t n = 0; n < x.size(0); ++n) dx[n].addmm_(a, x[n], 1, -1);
+        dx.sub_(shift.view({1, C, 1}));
+    }
+
+    // dx (laid out as x) as the input's gradient [N, C, H, W].
+    at::Tensor input_gradient(const at::Tensor &dx, at::IntArrayRef sizes) const {
+        return channel_major ? dx.transpose(0, 1).contiguous().view(sizes) : dx.view(sizes);
+    }
+};
+
+// Whether the tiles need the channel-major copy: with the CPU kernels, or where a tile spans images.
+bool needs_channel_major(bool kernels, const std::vector<Tile> &all) {
+    return kernels || std::any_of(all.begin(), all.end(), [](const Tile &t) { return t.images > 1; });
+}
+
+// Whether the CPU kernels take this input (they read it channel-major).
+bool kernels_take(const at::Tensor &input, bool cpu_kernels) {
+    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1));
 }
 
 struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReLUPool> {
@@ -133,18 +193,6 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
     struct Statistics {
         at::Tensor mean, invstd, input_mean, weight_covariance;
     };
-
-    // x: channel-major [C, M]; w: [D, C].
-    static Statistics batch_statistics(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &running_mean,
-                                       const c10::optional<at::Tensor> &running_var, double momentum, double eps) {
-        int64_t count = x.size(1);
-        TORCH_CHECK(count > 1, "Expected more than 1 value per channel when training, got ", count);
-        at::Tensor mu = x.mean(1);
-        // Centred before the product: E[xxᵀ] − μμᵀ would cancel digits in float32.
-        at::Tensor centred = x - mu.unsqueeze(1);
-        at::Tensor covariance = at::mm(centred, centred.t()).div_(static_cast<double>(count));
-        return statistics(mu, covariance, w, running_mean, running_var, static_cast<double>(count), momentum, eps);
-    }
 
     // The output channels' statistics from the input's mean μ and biased covariance Σ over
     // `count` values per channel; the running statistics move as torch's batch norm moves them.
@@ -178,7 +226,12 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                     "conv_bn_relu_pool: expected a 1×1 convolution weight [D, ", channels, ", 1, 1], got ", conv_weight.sizes());
         TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,
                     "conv_bn_relu_pool: float32 or float64 only, got ", input.scalar_type());
-        at::Tensor x = channel_major(input);
+        bool kernels = kernels_take(input, cpu_kernels);
+        bool masks = !kernels && ctorch::masks_apply(input, pooling);
+        budget = budget > 0 ? budget : default_budget(input);
+        std::vector<Tile> all = tiles(images, positions, expanded, budget);
+        Layout in(input, needs_channel_major(kernels, all));
+        const at::Tensor &x = in.x;
         at::Tensor w = conv_weight.reshape({expanded, channels});
         Statistics s;
         bool given_statistics = input_mean.has_value();
@@ -190,7 +243,9 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                         "], got ", input_mean->sizes(), " and ", input_covariance->sizes());
             s = statistics(*input_mean, *input_covariance, w, running_mean, running_var, count, momentum, eps);
         } else if (use_batch_statistics) {
-            s = batch_statistics(x.view({channels, -1}), w, running_mean, running_var, momentum, eps);
+            at::Tensor mu, covariance;
+            std::tie(mu, covariance) = in.moments();
+            s = statistics(mu, covariance, w, running_mean, running_var, static_cast<double>(images * positions), momentum, eps);
         } else {
             TORCH_CHECK(running_mean && running_var, "conv_bn_relu_pool: without batch statistics it needs running statistics");
             // Copies: a later training pass moves the running statistics before this backward runs.
@@ -200,39 +255,37 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor scale = bn_weight * s.invstd;
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
 
-        bool kernels = cpu_kernels && ctorch::cpu_kernels_apply(x);
-        bool masks = !kernels && ctorch::masks_apply(x, pooling);
-        budget = budget > 0 ? budget : default_budget(x);
         at::Tensor sums, mask;
         if (kernels) {
             sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling);
         } else if (masks) {
             sums = at::zeros({expanded, images}, x.options());
-            std::vector<Tile> all = tiles(images, positions, expanded, budget);
             mask = at::empty({2 * mask_words(all, expanded)}, x.options().dtype(at::kByte));
             at::Tensor buffer = tile_buffer(all, expanded, x.options());
             auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<uint8_t>());
             for (const Tile &t : all) {
                 at::Tensor y = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
-                at::mm_out(y, w_folded, columns(x, t));
+                at::mm_out(y, w_folded, in.columns(t));
                 ctorch::mask_sums(y, b_folded, t.image, t.images, t.positions, sums, bits);
                 bits += expanded * t.images * ctorch::mask_words(t.positions);
             }
         } else {
             sums = at::zeros({expanded, images}, x.options());
-            for (const Tile &t : tiles(images, positions, expanded, budget)) {
-                sums.narrow(1, t.image, t.images).add_(pooled_sum(expansion(columns(x, t), w_folded, b_folded, t), pooling));
+            for (const Tile &t : all) {
+                sums.narrow(1, t.image, t.images).add_(pooled_sum(expansion(in.columns(t), w_folded, b_folded, t), pooling));
             }
         }
         at::Tensor z = sums.t().contiguous().div_(static_cast<double>(positions));
         if (pooling == Pooling::root_mean_square) z.sqrt_();
 
-        ctx->save_for_backward({input, conv_weight, bn_weight, bn_bias, s.mean, s.invstd, s.input_mean, s.weight_covariance, z});
+        // Saved as a variable, not in saved_data, so that autograd frees the mask as soon as this
+        // node's backward has run rather than with the whole graph: the block's backward, which
+        // follows, is where a blockwise step's memory peaks.
+        ctx->save_for_backward({input, conv_weight, bn_weight, bn_bias, s.mean, s.invstd, s.input_mean, s.weight_covariance, z, mask});
         ctx->saved_data["pooling"] = pooling_code;
         ctx->saved_data["budget"] = budget;
         ctx->saved_data["kernels"] = kernels;
         ctx->saved_data["masks"] = masks;
-        if (masks) ctx->saved_data["mask"] = mask;
         ctx->saved_data["batch_statistics"] = use_batch_statistics;
         ctx->saved_data["given_statistics"] = given_statistics;
         return z;
@@ -244,6 +297,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         auto saved = ctx->get_saved_variables();
         const at::Tensor &input = saved[0], &conv_weight = saved[1], &bn_weight = saved[2], &bn_bias = saved[3];
         const at::Tensor &mean = saved[4], &invstd = saved[5], &mu = saved[6], &weight_covariance = saved[7], &z = saved[8];
+        const at::Tensor &mask = saved[9];
         Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         int64_t budget = ctx->saved_data["budget"].toInt();
         bool kernels = ctx->saved_data["kernels"].toBool();
@@ -253,7 +307,9 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
 
         int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
         int64_t expanded = conv_weight.size(0);
-        at::Tensor x = channel_major(input);
+        std::vector<Tile> all = tiles(images, positions, expanded, budget);
+        Layout in(input, needs_channel_major(kernels, all));
+        const at::Tensor &x = in.x;
         at::Tensor w = conv_weight.reshape({expanded, channels});
         at::Tensor scale = bn_weight * invstd;
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * mean;
@@ -274,32 +330,31 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         } else if (masks) {
             // The forward's mask gives g without the tiles' GEMMs of y: two GEMMs per tile, not three.
             if (input_grad) dx = at::empty_like(x);
-            at::Tensor w_folded_t = w_folded.t(), factors = factor.contiguous(), mask = ctx->saved_data["mask"].toTensor();
-            std::vector<Tile> all = tiles(images, positions, expanded, budget);
+            at::Tensor w_folded_t = w_folded.t(), factors = factor.contiguous();
             at::Tensor buffer = tile_buffer(all, expanded, x.options());
             const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<uint8_t>());
             for (const Tile &t : all) {
-                at::Tensor x_columns = columns(x, t);
+                at::Tensor x_columns = in.columns(t);
                 at::Tensor g = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
                 ctorch::mask_gradient(g, bits, factors, t.image, t.images, t.positions, sum_g);
                 bits += expanded * t.images * ctorch::mask_words(t.positions);
                 g_x.addmm_(g, x_columns.t());
                 if (input_grad) {
-                    at::Tensor dx_columns = columns(dx, t);
+                    at::Tensor dx_columns = in.columns(dx, t);
                     at::mm_out(dx_columns, w_folded_t, g);
                 }
             }
         } else {
             if (input_grad) dx = at::empty_like(x);
             at::Tensor w_folded_t = w_folded.t();
-            for (const Tile &t : tiles(images, positions, expanded, budget)) {
-                at::Tensor x_columns = columns(x, t);
+            for (const Tile &t : all) {
+                at::Tensor x_columns = in.columns(t);
                 at::Tensor g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
                                    .reshape({expanded, t.images * t.positions});
                 sum_g.add_(g.sum(1));
                 g_x.addmm_(g, x_columns.t());
                 if (input_grad) {
-                    at::Tensor dx_columns = columns(dx, t);
+                    at::Tensor dx_columns = in.columns(dx, t);
                     at::mm_out(dx_columns, w_folded_t, g);
                 }
             }
@@ -322,11 +377,11 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             if (input_grad) {
                 at::Tensor a = at::mm(w.t(), c.unsqueeze(1) * w);
                 at::Tensor shift = at::mv(w.t(), scale * sum_g / count) - at::mv(a, mu);
-                dx.view({channels, -1}).addmm_(a, x.view({channels, -1}), 1, -1).sub_(shift.unsqueeze(1));
+                in.subtract(dx, a, shift);
             }
         }
         at::Tensor none;
-        at::Tensor grad_input = input_grad ? dx.transpose(0, 1).contiguous().view(input.sizes()) : none;
+        at::Tensor grad_input = input_grad ? in.input_gradient(dx, input.sizes()) : none;
         return {grad_input, grad_w.view_as(conv_weight), grad_gamma, sum_g, none, none, none, none, none, none, none, none,
                 grad_mean, grad_covariance, none};
     }
