@@ -51,7 +51,7 @@ public enum ConfigSchema {
         .integer("model.head_kernel", \.model.headKernel, in: 1...15, "Kernel size k of the CbE convolution (App. B: 1 is best)."),
         .integer("model.head_groups", \.model.headGroups, in: 1...1 << 16, "Groups of the CbE convolution (App. B)."),
         .flag("model.fused_head", \.model.fusedHead,
-              "CbE 1×1 heads as one fused node that never holds the expanded tensor, synchronised BN included (false: the composed conv, BN, ReLU, pooling)."),
+              "CbE 1×1 heads as one fused node that never holds the expanded tensor, synchronised BN included; bf16 and k×k heads on the CPU with BN, ReLU and pooling as one node (false: the composed conv, BN, ReLU, pooling)."),
         .scalar("model.projector", \.model.projector, expected: "layer sizes joined by -, e.g. 8192-8192-8192, or \"\"",
                 "Projector layer sizes after the head (the paper: 8192-8192-8192); supervised modes end in the class count.",
                 parse: parseLayerSizes, show: { ConfigText.quoted($0.map(String.init).joined(separator: "-")) }),

@@ -33,7 +33,8 @@ public final class PoolingHead: Module, UnaryLayer {
     /// The reference code's `pool_conv_block_k`: conv, BN, ReLU (keys 0, 1; ReLU has none).
     let expansion: Sequential?
     /// Whether CbE runs as one fused node that never holds the expanded [N, D, H, W] tensor
-    /// whole (`convBatchNormReLUPool`), where it applies (see `fusedExpansion`); off, the
+    /// whole (`convBatchNormReLUPool`), where it applies (see `fusedExpansion`), and elsewhere on
+    /// the CPU its batch norm, ReLU and pooling as one node (`normalizedExpansion`); off, the
     /// composed layers run, as in the reference code. The same values and gradients either way.
     public var fused = true
 
