@@ -18,6 +18,7 @@
 #include <c10/util/BFloat16.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
+#include <type_traits>
 
 namespace {
 
