@@ -13,6 +13,7 @@
 //   with running statistics dL/du = γ·invstd·g.
 #include "bridge.hpp"
 #include "fused_pooling.hpp"
+#include "pooling_lanes.hpp"
 #include "vectors.hpp"
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>
@@ -24,6 +25,8 @@ namespace {
 
 using namespace ctorch::vectors;
 using ctorch::Pooling;
+using ctorch::gradient;
+using ctorch::pooled;
 
 // The type a channel's arithmetic runs in: float for float32 and bf16, double for float64.
 template <typename T> using Math = std::conditional_t<std::is_same<T, double>::value, double, float>;
@@ -53,30 +56,6 @@ template <typename T> [[gnu::always_inline]] inline void narrow(T *p, Vec<Math<T
     } else {
         store(p, v);
     }
-}
-
-// What the pooling sums, from y; V is a vector of M or M itself. A value ≤ 0 gives 0 and NaN
-// stays NaN, as through torch's ReLU.
-template <typename M, typename V> [[gnu::always_inline]] inline V pooled(V y, Pooling pooling) {
-    V r = y <= V{} ? V{} : y;
-    switch (pooling) {
-    case Pooling::mean: return r;
-    case Pooling::root_mean_square: return r * r;
-    case Pooling::mean_square_root: return __builtin_elementwise_sqrt(r + static_cast<M>(ctorch::square_root_epsilon));
-    }
-    return r;
-}
-
-// dL/dy from y and the pooling's factor for this channel and image, selected by the ReLU's
-// mask as torch's threshold_backward selects it (an all-zero channel's √ derivative is infinite).
-template <typename M, typename V> [[gnu::always_inline]] inline V gradient(V y, V factor, Pooling pooling) {
-    switch (pooling) {
-    case Pooling::mean: return y <= V{} ? V{} : factor;
-    case Pooling::root_mean_square: return y <= V{} ? V{} : y * factor;
-    case Pooling::mean_square_root:
-        return y <= V{} ? V{} : factor / __builtin_elementwise_sqrt(y + static_cast<M>(ctorch::square_root_epsilon));
-    }
-    return V{};
 }
 
 template <typename T> struct Job {

@@ -9,6 +9,7 @@
 // The kernels are written once on 64-byte vectors (clang's vector extensions) and compiled for
 // AVX-512, AVX2 + FMA and the x86-64 baseline; the CPU picks one on first use.
 #include "fused_pooling.hpp"
+#include "pooling_lanes.hpp"
 #include "vectors.hpp"
 #include <ATen/Parallel.h>
 #include <algorithm>
@@ -70,31 +71,6 @@ template <typename T>
             for (int v = 0; v < kVectors; ++v) acc[r][v] += wr * xv[v];
         }
     }
-}
-
-// What the pooling sums, from the pre-activation y.
-template <typename T> [[gnu::always_inline]] inline Vec<T> pooled(Vec<T> y, Pooling pooling) {
-    Vec<T> r = __builtin_elementwise_max(y, Vec<T>{});
-    switch (pooling) {
-    case Pooling::mean: return r;
-    case Pooling::root_mean_square: return r * r;
-    case Pooling::mean_square_root: return __builtin_elementwise_sqrt(r + static_cast<T>(square_root_epsilon));
-    }
-    return r;
-}
-
-// dL/dy from y and the pooling's factor for this channel and each lane's image; selected by the
-// ReLU's mask, as the composed ops' ReLU selects it (an all-zero channel's √ derivative is
-// infinite).
-template <typename T> [[gnu::always_inline]] inline Vec<T> gradient(Vec<T> y, Vec<T> factor, Pooling pooling) {
-    Vec<T> zero{};
-    switch (pooling) {
-    case Pooling::mean: return y > zero ? factor : zero;
-    case Pooling::root_mean_square: return y > zero ? y * factor : zero;
-    case Pooling::mean_square_root:
-        return y > zero ? factor / __builtin_elementwise_sqrt(y + static_cast<T>(square_root_epsilon)) : zero;
-    }
-    return zero;
 }
 
 // Blocks run over the columns of x [C, images·positions], across images, so that small feature
