@@ -103,10 +103,13 @@ at::Tensor pooling_gradient(at::Tensor y, const at::Tensor &factor, Pooling pool
     throw std::logic_error("unreachable pooling");
 }
 
-// Words of the ReLU's mask over every tile (ctorch::mask_words per image and channel).
+// Words of the ReLU's mask of one tile: ctorch::mask_words per image and channel.
+int64_t mask_words(const Tile &t, int64_t expanded) { return expanded * t.images * ctorch::mask_words(t.positions); }
+
+// Words of the ReLU's mask over every tile.
 int64_t mask_words(const std::vector<Tile> &all, int64_t expanded) {
     int64_t words = 0;
-    for (const Tile &t : all) words += expanded * t.images * ctorch::mask_words(t.positions);
+    for (const Tile &t : all) words += mask_words(t, expanded);
     return words;
 }
 
@@ -267,7 +270,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                 at::Tensor y = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
                 at::mm_out(y, w_folded, in.columns(t));
                 ctorch::mask_sums(y, b_folded, t.image, t.images, t.positions, sums, bits);
-                bits += expanded * t.images * ctorch::mask_words(t.positions);
+                bits += mask_words(t, expanded);
             }
         } else {
             sums = at::zeros({expanded, images}, x.options());
@@ -327,31 +330,24 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor dx;
         if (kernels) {
             ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, input_grad ? &dx : nullptr, g_x, sum_g);
-        } else if (masks) {
-            // The forward's mask gives g without the tiles' GEMMs of y: two GEMMs per tile, not three.
+        } else {
+            // g per tile, then taken into G = Σ g xᵀ and W'ᵀ g. The forward's mask, where it kept
+            // one, gives g without the tile's GEMM of y: two GEMMs per tile, not three.
             if (input_grad) dx = at::empty_like(x);
             at::Tensor w_folded_t = w_folded.t(), factors = factor.contiguous();
-            at::Tensor buffer = tile_buffer(all, expanded, x.options());
-            const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<uint8_t>());
+            at::Tensor buffer = masks ? tile_buffer(all, expanded, x.options()) : at::Tensor();
+            const auto *bits = masks ? reinterpret_cast<const uint16_t *>(mask.data_ptr<uint8_t>()) : nullptr;
             for (const Tile &t : all) {
-                at::Tensor x_columns = in.columns(t);
-                at::Tensor g = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
-                ctorch::mask_gradient(g, bits, factors, t.image, t.images, t.positions, sum_g);
-                bits += expanded * t.images * ctorch::mask_words(t.positions);
-                g_x.addmm_(g, x_columns.t());
-                if (input_grad) {
-                    at::Tensor dx_columns = in.columns(dx, t);
-                    at::mm_out(dx_columns, w_folded_t, g);
+                at::Tensor x_columns = in.columns(t), g;
+                if (masks) {
+                    g = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
+                    ctorch::mask_gradient(g, bits, factors, t.image, t.images, t.positions, sum_g);
+                    bits += mask_words(t, expanded);
+                } else {
+                    g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
+                            .reshape({expanded, t.images * t.positions});
+                    sum_g.add_(g.sum(1));
                 }
-            }
-        } else {
-            if (input_grad) dx = at::empty_like(x);
-            at::Tensor w_folded_t = w_folded.t();
-            for (const Tile &t : all) {
-                at::Tensor x_columns = in.columns(t);
-                at::Tensor g = pooling_gradient(expansion(x_columns, w_folded, b_folded, t), factor.narrow(1, t.image, t.images), pooling)
-                                   .reshape({expanded, t.images * t.positions});
-                sum_g.add_(g.sum(1));
                 g_x.addmm_(g, x_columns.t());
                 if (input_grad) {
                     at::Tensor dx_columns = in.columns(dx, t);

@@ -91,8 +91,10 @@ public final class PoolingHead: Module, UnaryLayer {
     }
 
     /// CbE through the layers of `expansion`, the expanded tensor held whole.
-    func composedExpansion(_ x: Tensor) -> Tensor {
-        let y = expansion!(x)
+    func composedExpansion(_ x: Tensor) -> Tensor { pooled(expansion!(x)) }
+
+    /// The CbE pooling of an expanded, normalised and rectified y.
+    func pooled(_ y: Tensor) -> Tensor {
         switch expansionPooling! {
         case .mean: return y.mean(dims: [2, 3])
         case .rootMeanSquare: return y.square().mean(dims: [2, 3]).sqrt()
@@ -111,7 +113,9 @@ public final class PoolingHead: Module, UnaryLayer {
               !(normalization.training && normalization.isSynchronized)
         else { return nil }
         let u = expansion.layers[0](x)
-        guard u.dtype == .float32 || u.dtype == .float64 || u.dtype == .bfloat16 else { return nil }
+        guard u.dtype == .float32 || u.dtype == .float64 || u.dtype == .bfloat16 else {
+            return pooled(expansion.layers[2](normalization(u)))
+        }
         let pass = normalization.beginForward()
         return batchNormReLUPool(u, bnWeight: weight, bnBias: bias, runningMean: pass.runningMean, runningVar: pass.runningVar,
                                  batchStatistics: pass.batchStatistics, momentum: pass.momentum, eps: normalization.eps,
