@@ -242,26 +242,6 @@ template <typename T> struct MaskJob {
     int64_t image, images, positions, words, batch;  // the tile's first image, its images; N = batch
 };
 
-// A vector's lanes as bits (lane k: bit k), from a comparison's lanes of 0 and −1.
-template <typename T, typename Lanes_> [[gnu::always_inline]] inline uint32_t bits_of(Lanes_ on) {
-    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
-    Mask m = __builtin_convertvector(on, Mask);
-    if constexpr (Lanes<T>::width == 16) {
-        return __builtin_bit_cast(uint16_t, m);
-    } else {
-        return __builtin_bit_cast(uint8_t, m);
-    }
-}
-
-// `value` where the bits (lane k: bit k) are set, else 0.
-template <typename T> [[gnu::always_inline]] inline Vec<T> where_bits(uint32_t bits, Vec<T> value) {
-    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
-    using Word = std::conditional_t<Lanes<T>::width == 16, uint16_t, uint8_t>;
-    using Int = decltype(Vec<T>{} == Vec<T>{});
-    Int on = __builtin_convertvector(__builtin_bit_cast(Mask, static_cast<Word>(bits)), Int);
-    return on != 0 ? value : Vec<T>{};
-}
-
 // Rows [first, last): each (row, image) segment's Σ ReLU(y + b) into sums, and its mask. A
 // value passes unless it is ≤ 0, so that NaN passes as it does through torch's ReLU.
 template <typename T> [[gnu::always_inline]] inline void mask_sums_rows(const MaskJob<T> &job, int64_t first, int64_t last) {

@@ -52,11 +52,6 @@ int32_t ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_m
                              momentum, eps, /*cudnn_enabled=*/true))
 }
 
-int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
-                      const int64_t *dilation, int32_t ceil_mode, ct_tensor *out) {
-    CT_RETURN(at::max_pool2d(T(x), dims(kernel, 2), dims(stride, 2), dims(padding, 2), dims(dilation, 2), ceil_mode != 0))
-}
-
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       int32_t ceil_mode, int32_t count_include_pad, ct_tensor *out) {
     CT_RETURN(at::avg_pool2d(T(x), dims(kernel, 2), dims(stride, 2), dims(padding, 2), ceil_mode != 0,

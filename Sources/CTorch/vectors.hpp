@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 // The helpers pass vectors by value; they are always inlined into the copies compiled for each
 // instruction set, so no call with the baseline's vector ABI is ever made.
@@ -40,6 +41,26 @@ template <typename T> [[gnu::always_inline]] inline T horizontal_sum(Vec<T> v) {
     T s = 0;
     for (int64_t i = 0; i < Lanes<T>::width; ++i) s += v[i];
     return s;
+}
+
+// A vector's lanes as bits (lane k: bit k), from a comparison's lanes of 0 and −1.
+template <typename T, typename Lanes_> [[gnu::always_inline]] inline uint32_t bits_of(Lanes_ on) {
+    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
+    Mask m = __builtin_convertvector(on, Mask);
+    if constexpr (Lanes<T>::width == 16) {
+        return __builtin_bit_cast(uint16_t, m);
+    } else {
+        return __builtin_bit_cast(uint8_t, m);
+    }
+}
+
+// `value` where the bits (lane k: bit k) are set, else 0.
+template <typename T> [[gnu::always_inline]] inline Vec<T> where_bits(uint32_t bits, Vec<T> value) {
+    typedef bool Mask __attribute__((ext_vector_type(Lanes<T>::width)));
+    using Word = std::conditional_t<Lanes<T>::width == 16, uint16_t, uint8_t>;
+    using Int = decltype(Vec<T>{} == Vec<T>{});
+    Int on = __builtin_convertvector(__builtin_bit_cast(Mask, static_cast<Word>(bits)), Int);
+    return on != 0 ? value : Vec<T>{};
 }
 
 enum class InstructionSet { avx512, avx2, baseline };

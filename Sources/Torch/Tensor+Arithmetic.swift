@@ -246,5 +246,9 @@ extension Tensor {
     }
     @discardableResult public func sqrt_() -> Tensor { unary_(.sqrt) }
     @discardableResult public func relu_() -> Tensor { unary_(.relu) }
+    /// `relu_()` whose backward keeps only where the input passed (a bit per value for float32
+    /// and float64 on the CPU, else a bool) rather than the output, so the output is freed as
+    /// soon as nothing else holds it. The gradient equals `relu_()`'s exactly; no second derivative.
+    @discardableResult public func reluKeepingMask_() -> Tensor { check(ct_relu_keeping_mask_(handle)); return self }
     @discardableResult public func neg_() -> Tensor { unary_(.neg) }
 }

@@ -5,6 +5,12 @@ import Torch
 /// an exported backbone loads into torchvision. There is no classifier (`fc`): the backbone
 /// ends with layer4, and probes or heads pool its output.
 ///
+/// Each residual unit's last ReLU keeps a bit per value for its backward rather than its output
+/// (`reluKeepingMask_`): a training block's output under noise injection is read by the head and
+/// the next block only through its noised copy, so its last ReLU would otherwise be all that
+/// holds it through the backward (a fifth of ResNet-50 block 1's activations at 224²). The
+/// stem's ReLU does the same: the max-pool, which keeps only its indices, is all that reads it.
+///
 /// Two stems: `imagenet` (7×7 stride-2 conv, BN, ReLU, 3×3 stride-2 max-pool) and `small`
 /// (3×3 stride-1 conv, BN, ReLU, no max-pool) for 32–96 px images.
 public final class ResNet: Module {
@@ -142,7 +148,7 @@ public final class ResNet: Module {
 
     /// conv1, bn1, ReLU and, for the ImageNet stem, the max-pool.
     func applyStem(_ x: Tensor) -> Tensor {
-        let y = bn1(conv1(x)).relu_()
+        let y = bn1(conv1(x)).reluKeepingMask_()
         return stem == .imagenet ? maxPool2d(y, kernel: [3, 3], stride: [2, 2], padding: [1, 1]) : y
     }
 
@@ -194,7 +200,7 @@ public final class BasicBlock: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let out = bn2(conv2(bn1(conv1(x)).relu_()))
-        return (out + (downsample?(x) ?? x)).relu_()
+        return (out + (downsample?(x) ?? x)).reluKeepingMask_()
     }
 }
 
@@ -225,6 +231,6 @@ public final class Bottleneck: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let out = bn3(conv3(bn2(conv2(bn1(conv1(x)).relu_())).relu_()))
-        return (out + (downsample?(x) ?? x)).relu_()
+        return (out + (downsample?(x) ?? x)).reluKeepingMask_()
     }
 }

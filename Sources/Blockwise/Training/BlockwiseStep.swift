@@ -111,17 +111,16 @@ public struct BlockwiseStep {
                 try afterBackward(k)
                 continue
             }
-            withGradMode(!frozen && isGradEnabled) {
-                autocast(hA.device) {
-                    hA = network.forward(block: k, hA, generator: generator)
-                    hB = network.forward(block: k, hB, generator: generator)
-                }
-            }
-            profile?.mark(k, .forward)
+            // Each view's head runs right after the view's block, so that the backward, which
+            // takes the latest-made node first, runs view B's head and block before view A's
+            // head: A's head gradient for the block output is not held through B's block.
+            let (gA, gB) = (forward(k, &hA, frozen: frozen, head: trained, generator: generator),
+                            forward(k, &hB, frozen: frozen, head: trained, generator: generator))
             result.outputs[k] = (hA.detach(), hB.detach())
             try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
-            guard trained else { continue }
-            let (zA, zB) = autocast(hA.device) { embed(k, hA, hB) }
+            guard trained, let gA, let gB else { continue }
+            let (zA, zB) = autocast(hA.device) { (network.projectors[k](gA), network.projectors[k](gB)) }
+            profile?.mark(k, .projector)
             let loss = blockLoss(k, zA, zB, labels: labels, weights: weights)
             profile?.mark(k, .loss)
             if measures { result.difficulty = (rows, difficulty(k, zA, zB, labels: labels).toArray(Double.self)) }
@@ -143,14 +142,18 @@ public struct BlockwiseStep {
         return result
     }
 
-    /// Both views' embeddings at block k: the head, then the projector (timed apart when profiled).
-    private func embed(_ k: Int, _ hA: Tensor, _ hB: Tensor) -> (Tensor, Tensor) {
-        guard let profile else { return (network.embed(block: k, hA), network.embed(block: k, hB)) }
-        let (gA, gB) = (network.heads[k](hA), network.heads[k](hB))
-        profile.mark(k, .head)
-        let embeddings = (network.projectors[k](gA), network.projectors[k](gB))
-        profile.mark(k, .projector)
-        return embeddings
+    /// Block k on one view's input `h`, which becomes the block's output; then, with `head`,
+    /// the block's head on it, returned.
+    private func forward(_ k: Int, _ h: inout Tensor, frozen: Bool, head: Bool, generator: Generator?) -> Tensor? {
+        let input = h
+        h = withGradMode(!frozen && isGradEnabled) {
+            autocast(input.device) { network.forward(block: k, input, generator: generator) }
+        }
+        profile?.mark(k, .forward)
+        guard head else { return nil }
+        let output = h
+        defer { profile?.mark(k, .head) }
+        return autocast(output.device) { network.heads[k](output) }
     }
 
     /// Block k's loss, with per-example weights under routing's weighted scheme (which the

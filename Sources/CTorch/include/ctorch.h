@@ -260,6 +260,12 @@ int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_we
  * batch_statistics and the running statistics as in ct_conv_bn_relu_pool. */
 int32_t ct_bn_relu_pool(ct_tensor u, ct_tensor bn_weight, ct_tensor bn_bias, ct_tensor running_mean, ct_tensor running_var,
                         int32_t batch_statistics, double momentum, double eps, int32_t pooling, ct_tensor *out);
+/* ReLU of x in place, recording for autograd only where x passed (bits for float32 and
+ * float64 CPU tensors, else bool) instead of the output, so the output can be freed before
+ * the backward; torch's relu_ without a graph to record. */
+int32_t ct_relu_keeping_mask_(ct_tensor x);
+/* Recording a graph, the node keeps only the indices of the maxima (int32 where they fit),
+ * not the input: same values and gradient as torch's max_pool2d. */
 int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,

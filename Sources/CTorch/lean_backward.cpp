@@ -1,0 +1,223 @@
+// Nodes whose backward keeps less than torch's own, with the same values and gradients. What a
+// node saves for its backward lives until the backward reaches it, so a tensor that only the
+// node holds is memory for nothing when the node needs less of it.
+//
+// The ReLU, in place, needs only where its input passed: torch's ReLU keeps its output, so a
+// residual unit's output stays alive through the backward even when nothing else needs it.
+// That is the case of a training block's output under noise injection (the head and the next
+// block read the noised copy), and of the ImageNet stem's ReLU, whose output only the max-pool
+// reads. This node keeps the derivative instead, as bits (16 values to a word) for float32 and
+// float64 CPU tensors, else as a bool tensor. Its gradient equals torch's
+// threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0 (NaN passes, as through
+// torch's ReLU), else 0.
+//
+// The max-pool needs only where each window's maximum was: torch's keeps its input as well,
+// and its indices in int64. This node keeps the indices alone, in int32 when a plane's
+// positions fit, and its backward scatters the gradient to them in the order torch's does.
+#include "bridge.hpp"
+#include "vectors.hpp"
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/variable.h>
+#include <c10/util/accumulate.h>
+#include <limits>
+
+namespace {
+
+using namespace ctorch::vectors;
+
+// Words [first, last) of x's n values: ReLU in place and the bits of the values that pass.
+template <typename T> [[gnu::always_inline]] inline void forward_words(T *x, uint16_t *bits, int64_t n, int64_t first, int64_t last) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t whole = n / 16;
+    for (int64_t w = first; w < std::min(last, whole); ++w) {
+        uint32_t word = 0;
+        CT_UNROLL
+        for (int v = 0; v < 16 / L; ++v) {
+            T *p = x + w * 16 + v * L;
+            Vec<T> value = load(p);
+            auto on = (value <= Vec<T>{}) == 0;
+            store(p, on ? value : Vec<T>{});
+            word |= bits_of<T>(on) << (v * L);
+        }
+        bits[w] = static_cast<uint16_t>(word);
+    }
+    if (last > whole && whole * 16 < n) {
+        uint32_t word = 0;
+        for (int64_t p = whole * 16; p < n; ++p) {
+            if (x[p] <= 0) {
+                x[p] = 0;
+            } else {
+                word |= uint32_t{1} << (p - whole * 16);
+            }
+        }
+        bits[whole] = static_cast<uint16_t>(word);
+    }
+}
+
+// Words [first, last): dx = g where the bit is set, else 0.
+template <typename T>
+[[gnu::always_inline]] inline void backward_words(const T *g, const uint16_t *bits, T *dx, int64_t n, int64_t first, int64_t last) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t whole = n / 16;
+    for (int64_t w = first; w < std::min(last, whole); ++w) {
+        CT_UNROLL
+        for (int v = 0; v < 16 / L; ++v) {
+            int64_t p = w * 16 + v * L;
+            store(dx + p, where_bits<T>(static_cast<uint32_t>(bits[w]) >> (v * L), load(g + p)));
+        }
+    }
+    if (last > whole) {
+        for (int64_t p = whole * 16; p < n; ++p) dx[p] = (bits[whole] >> (p - whole * 16)) & 1 ? g[p] : T(0);
+    }
+}
+
+// One compiled copy per instruction set.
+template <typename T> void forward_baseline(T *x, uint16_t *b, int64_t n, int64_t f, int64_t l) { forward_words(x, b, n, f, l); }
+template <typename T> void backward_baseline(const T *g, const uint16_t *b, T *dx, int64_t n, int64_t f, int64_t l) {
+    backward_words(g, b, dx, n, f, l);
+}
+#if defined(__x86_64__)
+template <typename T> [[gnu::target("avx512f")]] void forward_avx512(T *x, uint16_t *b, int64_t n, int64_t f, int64_t l) {
+    forward_words(x, b, n, f, l);
+}
+template <typename T>
+[[gnu::target("avx512f")]] void backward_avx512(const T *g, const uint16_t *b, T *dx, int64_t n, int64_t f, int64_t l) {
+    backward_words(g, b, dx, n, f, l);
+}
+template <typename T> [[gnu::target("avx2")]] void forward_avx2(T *x, uint16_t *b, int64_t n, int64_t f, int64_t l) {
+    forward_words(x, b, n, f, l);
+}
+template <typename T>
+[[gnu::target("avx2")]] void backward_avx2(const T *g, const uint16_t *b, T *dx, int64_t n, int64_t f, int64_t l) {
+    backward_words(g, b, dx, n, f, l);
+}
+#endif
+
+template <typename T> void run_forward(T *x, uint16_t *bits, int64_t n, int64_t first, int64_t last) {
+#if defined(__x86_64__)
+    switch (instruction_set()) {
+    case InstructionSet::avx512: return forward_avx512(x, bits, n, first, last);
+    case InstructionSet::avx2: return forward_avx2(x, bits, n, first, last);
+    case InstructionSet::baseline: break;
+    }
+#endif
+    forward_baseline(x, bits, n, first, last);
+}
+
+template <typename T> void run_backward(const T *g, const uint16_t *bits, T *dx, int64_t n, int64_t first, int64_t last) {
+#if defined(__x86_64__)
+    switch (instruction_set()) {
+    case InstructionSet::avx512: return backward_avx512(g, bits, dx, n, first, last);
+    case InstructionSet::avx2: return backward_avx2(g, bits, dx, n, first, last);
+    case InstructionSet::baseline: break;
+    }
+#endif
+    backward_baseline(g, bits, dx, n, first, last);
+}
+
+// Words per task: enough values that a thread's share outweighs handing it out.
+constexpr int64_t kGrain = 4096;
+
+bool packs_bits(const at::Tensor &x) {
+    return x.device().is_cpu() && x.is_contiguous() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+}
+
+struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, at::Tensor x) {
+        at::Tensor mask;
+        if (packs_bits(x)) {
+            int64_t n = x.numel(), words = (n + 15) / 16;
+            mask = at::empty({words}, x.options().dtype(at::kShort));
+            auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<int16_t>());
+            AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "relu_keeping_mask", [&] {
+                scalar_t *data = x.data_ptr<scalar_t>();
+                at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_forward(data, bits, n, first, last); });
+            });
+            // Written through its data: the version counter must still see the change, so that
+            // a node that saved x before it fails its check instead of using the new values.
+            torch::autograd::impl::bump_version(x);
+        } else {
+            mask = x.le(0);  // where the derivative is 0; NaN passes
+            x.relu_();
+        }
+        ctx->mark_dirty({x});
+        ctx->save_for_backward({mask});
+        return x;
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+        TORCH_CHECK(!at::GradMode::is_enabled(), "relu_keeping_mask has no second derivative (create_graph)");
+        const at::Tensor mask = ctx->get_saved_variables()[0];
+        if (mask.scalar_type() == at::kBool) return {grads[0].masked_fill(mask, 0)};
+        at::Tensor g = grads[0].contiguous();
+        at::Tensor dx = at::empty_like(g);
+        int64_t n = g.numel(), words = mask.numel();
+        const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<int16_t>());
+        AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "relu_keeping_mask_backward", [&] {
+            const scalar_t *from = g.data_ptr<scalar_t>();
+            scalar_t *to = dx.data_ptr<scalar_t>();
+            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_backward(from, bits, to, n, first, last); });
+        });
+        return {dx};
+    }
+};
+
+struct MaxPoolKeepingIndices : public torch::autograd::Function<MaxPoolKeepingIndices> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, std::vector<int64_t> kernel,
+                              std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation,
+                              bool ceil_mode) {
+        auto pooled = at::max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode);
+        const at::Tensor &indices = std::get<1>(pooled);
+        bool narrow = x.size(-1) * x.size(-2) <= std::numeric_limits<int32_t>::max();
+        ctx->save_for_backward({narrow ? indices.to(at::kInt) : indices});
+        ctx->saved_data["sizes"] = x.sizes().vec();
+        return std::get<0>(pooled);
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+        TORCH_CHECK(!at::GradMode::is_enabled(), "max_pool2d keeping indices has no second derivative (create_graph)");
+        std::vector<int64_t> sizes = ctx->saved_data["sizes"].toIntVector();
+        at::Tensor indices = ctx->get_saved_variables()[0].to(at::kLong);
+        int64_t plane = sizes[sizes.size() - 1] * sizes[sizes.size() - 2];
+        int64_t planes = c10::multiply_integers(sizes) / std::max<int64_t>(1, plane);
+        // Each plane's gradient in the order of its output positions, as torch's
+        // max_pool2d_with_indices_backward adds them where windows overlap.
+        at::Tensor dx = at::zeros({planes, plane}, grads[0].options());
+        dx.scatter_add_(1, indices.reshape({planes, -1}), grads[0].reshape({planes, -1}));
+        at::Tensor none;
+        return {dx.view(sizes), none, none, none, none, none};
+    }
+};
+
+} // namespace
+
+extern "C" {
+
+int32_t ct_relu_keeping_mask_(ct_tensor x) {
+    CT_GUARD({
+        const at::Tensor &t = T(x);
+        // Without a graph to record there is nothing to keep: torch's own ReLU. The node returns
+        // x itself, with its history rebased, so the handle needs no new tensor.
+        if (at::GradMode::is_enabled() && t.requires_grad()) {
+            ReLUKeepingMask::apply(t);
+        } else {
+            t.relu_();
+        }
+    })
+}
+
+int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                      const int64_t *dilation, int32_t ceil_mode, ct_tensor *out) {
+    CT_GUARD({
+        const at::Tensor &t = T(x);
+        auto list = [](const int64_t *values) { return std::vector<int64_t>(values, values + 2); };
+        if (at::GradMode::is_enabled() && t.requires_grad() && (t.dim() == 3 || t.dim() == 4) && !t.is_mkldnn()) {
+            *out = ctorch::wrap(MaxPoolKeepingIndices::apply(t, list(kernel), list(stride), list(padding), list(dilation), ceil_mode != 0));
+        } else {
+            *out = ctorch::wrap(at::max_pool2d(t, dims(kernel, 2), dims(stride, 2), dims(padding, 2), dims(dilation, 2), ceil_mode != 0));
+        }
+    })
+}
+
+} // extern "C"

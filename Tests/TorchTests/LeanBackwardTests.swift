@@ -1,0 +1,146 @@
+import Testing
+import Torch
+
+/// The nodes that keep less for their backward than torch's own (`reluKeepingMask_`, and
+/// `maxPool2d` recording a graph): the same values and gradients, exactly, and the memory they
+/// no longer hold.
+@Suite struct LeanBackwardTests {
+    /// Values and the gradient of x through `relu` as `keepingMask` says, in place on x · 1.
+    static func throughReLU(_ x: Tensor, upstream: Tensor, keepingMask: Bool) -> (y: Tensor, grad: Tensor) {
+        let leaf = x.detach().requiresGrad_()
+        let h = leaf * 1
+        if keepingMask { h.reluKeepingMask_() } else { h.relu_() }
+        (h * upstream).sum().backward()
+        return (h.detach(), leaf.grad!)
+    }
+
+    /// 1,155 values (72 whole words and 3 left over), a tenth of them exactly 0.
+    static func inputs(_ dtype: DType, seed: UInt64) -> (x: Tensor, upstream: Tensor) {
+        let g = Generator(seed: seed)
+        let shape = [3, 5, 7, 11]
+        var x = Tensor.randn(shape, dtype: .float64, generator: g)
+        x = x * (Tensor.rand(shape, dtype: .float64, generator: g) .> 0.1).to(.float64)
+        return (x.to(dtype), Tensor.randn(shape, dtype: .float64, generator: g).to(dtype))
+    }
+
+    @Test(arguments: [DType.float32, .float64, .bfloat16])
+    func reluKeepingMaskGivesTheValuesAndGradientOfRelu(dtype: DType) {
+        let (x, upstream) = Self.inputs(dtype, seed: 3)
+        let ours = Self.throughReLU(x, upstream: upstream, keepingMask: true)
+        let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
+        #expect(ours.y.equal(torch.y))
+        #expect(ours.grad.equal(torch.grad))
+        #expect(ours.grad.dtype == dtype)
+    }
+
+    @Test func reluKeepingMaskLetsNaNAndItsGradientThroughAsRelu() {
+        let x = Tensor([Float.nan, -1, 0, 2, .nan], shape: [5])
+        let upstream = Tensor([Float(3), 4, 5, 6, 7], shape: [5])
+        let ours = Self.throughReLU(x, upstream: upstream, keepingMask: true)
+        let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
+        #expect(ours.grad.toArray(Float.self) == torch.grad.toArray(Float.self))
+        #expect(ours.grad.toArray(Float.self) == [3, 0, 0, 6, 7])
+        #expect(ours.y.toArray(Float.self).map(\.isNaN) == [true, false, false, false, true])
+    }
+
+    @Test func reluKeepingMaskWithoutAGraphIsRelu() {
+        let (x, _) = Self.inputs(.float32, seed: 4)
+        let y = withNoGrad { x.clone().reluKeepingMask_() }
+        #expect(y.equal(x.relu()))
+        #expect(!y.requiresGrad)
+    }
+
+    /// Like torch's in-place ops, it moves its tensor's version: a node that saved the tensor
+    /// before refuses to use the new values.
+    @Test func reluKeepingMaskInvalidatesWhatOtherNodesSavedOfItsInput() {
+        let leaf = Tensor.randn([40], generator: Generator(seed: 5)).requiresGrad_()
+        let h = leaf * 1
+        let square = h * h
+        h.reluKeepingMask_()
+        #expect(throws: TorchError.self) { try withTorchErrors { square.sum().backward() } }
+    }
+
+    /// The output is freed with its last reference, where relu_ keeps it for its backward.
+    @Test func reluKeepingMaskDoesNotKeepItsOutput() async {
+        await #expect(processExitsWith: .success) {
+            let count = 1 << 20
+            let leaf = Tensor.randn([count], generator: Generator(seed: 6)).requiresGrad_()
+            try TensorMemory.countCPU()
+            func kept(keepingMask: Bool) throws -> Int {
+                let before = try TensorMemory.of(.cpu).allocatedBytes
+                var h: Tensor? = leaf * 1
+                if keepingMask { h!.reluKeepingMask_() } else { h!.relu_() }
+                let loss = (h! * 2).sum()
+                h = nil
+                let held = try TensorMemory.of(.cpu).allocatedBytes - before
+                loss.backward()
+                return held
+            }
+            let withMask = try kept(keepingMask: true), withOutput = try kept(keepingMask: false)
+            precondition(withMask <= count / 8 + 4096, "the mask's node held \(withMask) bytes")
+            precondition(withOutput >= count * 4, "relu_ held \(withOutput) bytes")
+        }
+    }
+
+    /// maxPool2d's gradient from a direct reading of the definition: each output's upstream
+    /// value goes to the first largest input of its window. Integer upstream values, so that the
+    /// sums where windows overlap are exact in any order.
+    static func referenceGradient(_ x: [Double], upstream: [Double], shape: [Int], kernel: Int, stride: Int, padding: Int)
+        -> [Double]
+    {
+        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
+        let outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1
+        var grad = [Double](repeating: 0, count: x.count)
+        for plane in 0..<planes {
+            for i in 0..<outHeight {
+                for j in 0..<outWidth {
+                    var best: Int?
+                    for a in 0..<kernel {
+                        for b in 0..<kernel {
+                            let (r, c) = (i * stride - padding + a, j * stride - padding + b)
+                            guard (0..<height).contains(r), (0..<width).contains(c) else { continue }
+                            let index = plane * height * width + r * width + c
+                            if best == nil || x[index] > x[best!] { best = index }
+                        }
+                    }
+                    grad[best!] += upstream[(plane * outHeight + i) * outWidth + j]
+                }
+            }
+        }
+        return grad
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func maxPoolGivesTheGradientOfItsDefinition(dtype: DType) {
+        let g = Generator(seed: 7)
+        let shape = [2, 3, 9, 7]
+        // Values on a coarse grid, so that windows have ties, which go to the first maximum.
+        let x = (Tensor.randn(shape, dtype: .float64, generator: g) * 2).round().to(dtype).requiresGrad_()
+        let y = maxPool2d(x, kernel: [3, 3], stride: [2, 2], padding: [1, 1])
+        let upstream = (Tensor.randn(y.shape, dtype: .float64, generator: g) * 4).round().to(dtype)
+        (y * upstream).sum().backward()
+        let expected = Self.referenceGradient(x.detach().to(.float64).toArray(Double.self),
+                                              upstream: upstream.to(.float64).toArray(Double.self),
+                                              shape: shape, kernel: 3, stride: 2, padding: 1)
+        #expect(x.grad!.to(.float64).toArray(Double.self) == expected)
+        #expect(x.grad!.dtype == dtype)
+    }
+
+    /// The input is freed with its last reference; the node holds the int32 indices only.
+    @Test func maxPoolKeepsOnlyItsIndices() async {
+        await #expect(processExitsWith: .success) {
+            let leaf = Tensor.randn([4, 16, 64, 64], generator: Generator(seed: 8)).requiresGrad_()
+            try TensorMemory.countCPU()
+            let before = try TensorMemory.of(.cpu).allocatedBytes
+            var h: Tensor? = leaf * 1
+            let pooled = maxPool2d(h!, kernel: [3, 3], stride: [2, 2], padding: [1, 1])
+            h = nil
+            let held = try TensorMemory.of(.cpu).allocatedBytes - before
+            // The output (4 · 16 · 32 · 32 floats) and as many int32 indices.
+            let output = pooled.count * 4
+            precondition(held <= 2 * output + 4096, "held \(held) bytes, output \(output)")
+            pooled.sum().backward()
+            precondition(leaf.grad!.sum().item() == Double(pooled.count))
+        }
+    }
+}
