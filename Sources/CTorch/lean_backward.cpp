@@ -14,6 +14,11 @@
 // The max-pool needs only where each window's maximum was: torch's keeps its input as well,
 // and its indices in int64. This node keeps the indices alone, in int32 when a plane's
 // positions fit, and its backward scatters the gradient to them in the order torch's does.
+//
+// The Barlow Twins loss of a cross-correlation matrix C [D, D], scale · [Σ_i (C_ii − t)² +
+// λ Σ_{i≠j} C_ij²], needs only C: composed, its squares and their gradients are D × D
+// temporaries alive together in the backward (four of them, 1 GiB at the paper's D = 8192).
+// This node's backward forms dL/dC = 2 · scale · g · (λ C + diag((1 − λ) C_ii − t)) as one.
 #include "bridge.hpp"
 #include "vectors.hpp"
 #include <ATen/Parallel.h>
@@ -190,6 +195,35 @@ struct MaxPoolKeepingIndices : public torch::autograd::Function<MaxPoolKeepingIn
     }
 };
 
+struct BarlowTwinsLoss : public torch::autograd::Function<BarlowTwinsLoss> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &c, double lambda, double target,
+                              double scale) {
+        TORCH_CHECK(c.dim() == 2 && c.size(0) == c.size(1), "barlow_twins_loss: expected a square matrix, got ", c.sizes());
+        at::Tensor diagonal = c.diagonal();
+        at::Tensor flat = c.reshape({-1});
+        at::Tensor invariance = (diagonal - target).square().sum();
+        at::Tensor redundancy = at::dot(flat, flat) - diagonal.square().sum();
+        ctx->save_for_backward({c});
+        ctx->saved_data["lambda"] = lambda;
+        ctx->saved_data["target"] = target;
+        ctx->saved_data["scale"] = scale;
+        return (invariance + redundancy * lambda) * scale;
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+        TORCH_CHECK(!at::GradMode::is_enabled(), "barlow_twins_loss has no second derivative (create_graph)");
+        const at::Tensor c = ctx->get_saved_variables()[0];
+        double lambda = ctx->saved_data["lambda"].toDouble(), target = ctx->saved_data["target"].toDouble();
+        // A 0-d tensor, so that the gradient never waits for the device.
+        at::Tensor factor = grads[0] * (2 * ctx->saved_data["scale"].toDouble());
+        at::Tensor dc = c * (factor * lambda);
+        at::Tensor diagonal = c.diagonal();
+        dc.diagonal().add_((diagonal * (1 - lambda) - target) * factor);
+        at::Tensor none;
+        return {dc, none, none, none};
+    }
+};
+
 } // namespace
 
 extern "C" {
@@ -218,6 +252,10 @@ int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
             *out = ctorch::wrap(at::max_pool2d(t, dims(kernel, 2), dims(stride, 2), dims(padding, 2), dims(dilation, 2), ceil_mode != 0));
         }
     })
+}
+
+int32_t ct_barlow_twins_loss(ct_tensor c, double lambda, double target, double scale, ct_tensor *out) {
+    CT_RETURN(BarlowTwinsLoss::apply(T(c), lambda, target, scale))
 }
 
 } // extern "C"

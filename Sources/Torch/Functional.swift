@@ -133,6 +133,14 @@ public func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = n
     }
 }
 
+/// The Barlow Twins loss of a cross-correlation matrix c [D, D]:
+/// `scale · [Σ_i (c_ii − invarianceTarget)² + lambda · Σ_{i≠j} c_ij²]`, a 0-d tensor. One node,
+/// whose backward forms dL/dc as a single D × D tensor where the composed ops' backward holds
+/// four (1 GiB at D = 8192). No second derivative.
+public func barlowTwinsLoss(_ c: Tensor, lambda: Double, invarianceTarget: Double = 1, scale: Double = 1) -> Tensor {
+    Tensor.make { ct_barlow_twins_loss(c.handle, lambda, invarianceTarget, scale, $0) }
+}
+
 /// One-hot encoding of int64 class indices.
 public func oneHot(_ indices: Tensor, numClasses: Int) -> Tensor {
     Tensor.make { ct_one_hot(indices.handle, Int64(numClasses), $0) }

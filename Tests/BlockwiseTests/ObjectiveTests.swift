@@ -75,6 +75,21 @@ struct ObjectiveFixture: Decodable {
         #expect(abs(BarlowTwins().loss(z, z).item() - 3) < 1e-9)
     }
 
+    /// The loss node against the composed ops of eq. 2 in float64: value and gradient.
+    @Test(arguments: [(0.0051, 1.0, 1.0), (0.1, 0.6, 0.024)])
+    func theLossNodeGivesTheComposedOpsValueAndGradient(lambda: Double, target: Double, scale: Double) {
+        let c = Tensor.randn([7, 7], dtype: .float64, generator: Generator(seed: 9)).requiresGrad_()
+        let upstream = 1.7
+        let ours = BarlowTwins(lambda: lambda, invarianceTarget: target, scale: scale).loss(crossCorrelation: c)
+        (ours * upstream).backward()
+        let ourGradient = c.grad!.clone()
+        c.grad = nil
+        let composed = ((c.diagonal() - target).square().sum() + offDiagonalSquareSum(c) * lambda) * scale
+        (composed * upstream).backward()
+        #expect(abs(ours.item() - composed.item()) < 1e-12 * max(1, abs(composed.item())))
+        #expect(ourGradient.allClose(c.grad!, rtol: 1e-12, atol: 1e-14))
+    }
+
     @Test func redundantFeaturesArePenalisedByLambda() {
         // Two identical features: C is all ones, so the off-diagonal sum is 2 and L = 2λ.
         let column = Tensor([1.0, -1, 1, -1], shape: [4, 1])

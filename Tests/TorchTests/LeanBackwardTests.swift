@@ -143,4 +143,28 @@ import Torch
             precondition(leaf.grad!.sum().item() == Double(pooled.count))
         }
     }
+
+    /// The Barlow Twins loss node's backward holds one D × D gradient; the composed ops' hold
+    /// several at once.
+    @Test func barlowTwinsLossHoldsOneGradientMatrix() async {
+        await #expect(processExitsWith: .success) {
+            let d = 512, matrix = d * d * 4
+            let leaf = Tensor.randn([d, d], generator: Generator(seed: 10)).requiresGrad_()
+            try TensorMemory.countCPU()
+            func backwardPeak(node: Bool) throws -> Int {
+                let c = leaf * 1
+                let loss = node ? barlowTwinsLoss(c, lambda: 0.0051)
+                    : (c.diagonal() - 1).square().sum() + (c.square().sum() - c.diagonal().square().sum()) * 0.0051
+                let before = try TensorMemory.of(.cpu).allocatedBytes
+                try TensorMemory.resetPeak(.cpu)
+                loss.backward()
+                leaf.grad = nil
+                return try TensorMemory.of(.cpu).peakAllocatedBytes - before
+            }
+            let node = try backwardPeak(node: true), composed = try backwardPeak(node: false)
+            // dL/dc, then the gradient of the product (c itself is already counted).
+            precondition(node <= 2 * matrix + 4096, "the node's backward peaked \(node) bytes above its start")
+            precondition(composed >= 3 * matrix, "the composed ops' backward peaked \(composed) bytes")
+        }
+    }
 }

@@ -40,11 +40,10 @@ public struct BarlowTwins: Objective {
         return group.summedOrStop(standardise(zA).t.mm(standardise(zB)) / n)
     }
 
-    /// The loss from a cross-correlation matrix (after any all-reduce across processes).
+    /// The loss from a cross-correlation matrix (after any all-reduce across processes), as one
+    /// node whose backward holds one D × D gradient (`barlowTwinsLoss`).
     public func loss(crossCorrelation c: Tensor) -> Tensor {
-        let invariance = (c.diagonal() - invarianceTarget).square().sum()
-        let redundancy = offDiagonalSquareSum(c)
-        return (invariance + redundancy * lambda) * scale
+        barlowTwinsLoss(c, lambda: lambda, invarianceTarget: invarianceTarget, scale: scale)
     }
 
     public func loss(_ zA: Tensor, _ zB: Tensor, labels: Tensor?) -> Tensor {
