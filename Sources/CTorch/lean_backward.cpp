@@ -6,8 +6,9 @@
 // residual unit's output stays alive through the backward even when nothing else needs it.
 // That is the case of a training block's output under noise injection (the head and the next
 // block read the noised copy), and of the ImageNet stem's ReLU, whose output only the max-pool
-// reads. This node keeps the derivative instead, as bits (16 values to a word) for float32 and
-// float64 CPU tensors, else as a bool tensor. Its gradient equals torch's
+// reads. This node keeps the derivative instead, as bits (16 values to a word), for contiguous
+// CPU tensors of float32, float64 and bfloat16; other tensors take torch's own ReLU (a bool
+// mask would cost a bf16 tensor half its size). Its gradient equals torch's
 // threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0 (NaN passes, as through
 // torch's ReLU), else 0.
 //
@@ -121,31 +122,64 @@ template <typename T> void run_backward(const T *g, const uint16_t *bits, T *dx,
     backward_baseline(g, bits, dx, n, first, last);
 }
 
+// bfloat16, by its bits: a value passes unless it is ≤ 0, as for float, so ±0 and negatives do
+// not and NaN (a magnitude above +∞'s, 0x7F80) does. Plain loops, which the compiler
+// vectorises well enough for a pass bound by memory.
+[[gnu::always_inline]] inline bool passes(uint16_t v) {
+    uint16_t magnitude = v & 0x7FFF;
+    return magnitude > 0x7F80 || (!(v & 0x8000) && magnitude != 0);
+}
+
+void forward_bf16(uint16_t *x, uint16_t *bits, int64_t n, int64_t first, int64_t last) {
+    for (int64_t w = first; w < last; ++w) {
+        uint32_t word = 0;
+        for (int64_t k = 0, end = std::min<int64_t>(16, n - w * 16); k < end; ++k) {
+            uint16_t &v = x[w * 16 + k];
+            bool on = passes(v);
+            word |= uint32_t{on} << k;
+            v = on ? v : 0;
+        }
+        bits[w] = static_cast<uint16_t>(word);
+    }
+}
+
+void backward_bf16(const uint16_t *g, const uint16_t *bits, uint16_t *dx, int64_t n, int64_t first, int64_t last) {
+    for (int64_t w = first; w < last; ++w) {
+        for (int64_t k = 0, end = std::min<int64_t>(16, n - w * 16); k < end; ++k) {
+            dx[w * 16 + k] = (bits[w] >> k) & 1 ? g[w * 16 + k] : 0;
+        }
+    }
+}
+
 // Words per task: enough values that a thread's share outweighs handing it out.
 constexpr int64_t kGrain = 4096;
 
+// Whether the node packs x's bits: a contiguous CPU tensor of float32, float64 or bfloat16.
+// Other tensors (on a GPU, for one) take torch's own ReLU.
 bool packs_bits(const at::Tensor &x) {
-    return x.device().is_cpu() && x.is_contiguous() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+    at::ScalarType type = x.scalar_type();
+    return x.device().is_cpu() && x.is_contiguous() && (type == at::kFloat || type == at::kDouble || type == at::kBFloat16);
 }
 
 struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
     static at::Tensor forward(torch::autograd::AutogradContext *ctx, at::Tensor x) {
-        at::Tensor mask;
-        if (packs_bits(x)) {
-            int64_t n = x.numel(), words = (n + 15) / 16;
-            mask = at::empty({words}, x.options().dtype(at::kShort));
-            auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<int16_t>());
+        TORCH_CHECK(packs_bits(x), "relu_keeping_mask: expected a contiguous float CPU tensor, got ", x.scalar_type(), " on ",
+                    x.device());
+        int64_t n = x.numel(), words = (n + 15) / 16;
+        at::Tensor mask = at::empty({words}, x.options().dtype(at::kShort));
+        auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<int16_t>());
+        if (x.scalar_type() == at::kBFloat16) {
+            auto *data = static_cast<uint16_t *>(x.data_ptr());
+            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { forward_bf16(data, bits, n, first, last); });
+        } else {
             AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "relu_keeping_mask", [&] {
                 scalar_t *data = x.data_ptr<scalar_t>();
                 at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_forward(data, bits, n, first, last); });
             });
-            // Written through its data: the version counter must still see the change, so that
-            // a node that saved x before it fails its check instead of using the new values.
-            torch::autograd::impl::bump_version(x);
-        } else {
-            mask = x.le(0);  // where the derivative is 0; NaN passes
-            x.relu_();
         }
+        // Written through its data: the version counter must still see the change, so that a
+        // node that saved x before it fails its check instead of using the new values.
+        torch::autograd::impl::bump_version(x);
         ctx->mark_dirty({x});
         ctx->save_for_backward({mask});
         return x;
@@ -154,16 +188,21 @@ struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
     static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
         TORCH_CHECK(!at::GradMode::is_enabled(), "relu_keeping_mask has no second derivative (create_graph)");
         const at::Tensor mask = ctx->get_saved_variables()[0];
-        if (mask.scalar_type() == at::kBool) return {grads[0].masked_fill(mask, 0)};
         at::Tensor g = grads[0].contiguous();
         at::Tensor dx = at::empty_like(g);
         int64_t n = g.numel(), words = mask.numel();
         const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<int16_t>());
-        AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "relu_keeping_mask_backward", [&] {
-            const scalar_t *from = g.data_ptr<scalar_t>();
-            scalar_t *to = dx.data_ptr<scalar_t>();
-            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_backward(from, bits, to, n, first, last); });
-        });
+        if (g.scalar_type() == at::kBFloat16) {
+            const auto *from = static_cast<const uint16_t *>(g.data_ptr());
+            auto *to = static_cast<uint16_t *>(dx.data_ptr());
+            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { backward_bf16(from, bits, to, n, first, last); });
+        } else {
+            AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "relu_keeping_mask_backward", [&] {
+                const scalar_t *from = g.data_ptr<scalar_t>();
+                scalar_t *to = dx.data_ptr<scalar_t>();
+                at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_backward(from, bits, to, n, first, last); });
+            });
+        }
         return {dx};
     }
 };
@@ -231,9 +270,10 @@ extern "C" {
 int32_t ct_relu_keeping_mask_(ct_tensor x) {
     CT_GUARD({
         const at::Tensor &t = T(x);
-        // Without a graph to record there is nothing to keep: torch's own ReLU. The node returns
-        // x itself, with its history rebased, so the handle needs no new tensor.
-        if (at::GradMode::is_enabled() && t.requires_grad()) {
+        // Without a graph to record there is nothing to keep, and a tensor the node does not pack
+        // keeps its output as torch's own ReLU does. The node returns x itself, with its history
+        // rebased, so the handle needs no new tensor.
+        if (at::GradMode::is_enabled() && t.requires_grad() && packs_bits(t)) {
             ReLUKeepingMask::apply(t);
         } else {
             t.relu_();

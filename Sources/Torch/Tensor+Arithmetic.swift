@@ -246,9 +246,10 @@ extension Tensor {
     }
     @discardableResult public func sqrt_() -> Tensor { unary_(.sqrt) }
     @discardableResult public func relu_() -> Tensor { unary_(.relu) }
-    /// `relu_()` whose backward keeps only where the input passed (a bit per value for float32
-    /// and float64 on the CPU, else a bool) rather than the output, so the output is freed as
-    /// soon as nothing else holds it. The gradient equals `relu_()`'s exactly; no second derivative.
+    /// `relu_()` whose backward keeps only where the input passed (a bit per value) rather than
+    /// the output, so the output is freed as soon as nothing else holds it: for contiguous CPU
+    /// tensors of float32, float64 and bfloat16; `relu_()` itself for others. The
+    /// gradient equals `relu_()`'s exactly; no second derivative.
     @discardableResult public func reluKeepingMask_() -> Tensor { check(ct_relu_keeping_mask_(handle)); return self }
     @discardableResult public func neg_() -> Tensor { unary_(.neg) }
 }

@@ -33,14 +33,28 @@ import Torch
         #expect(ours.grad.dtype == dtype)
     }
 
-    @Test func reluKeepingMaskLetsNaNAndItsGradientThroughAsRelu() {
-        let x = Tensor([Float.nan, -1, 0, 2, .nan], shape: [5])
-        let upstream = Tensor([Float(3), 4, 5, 6, 7], shape: [5])
+    /// NaN passes, ±0 and −∞ do not, +∞ does; in each type the node packs.
+    @Test(arguments: [DType.float32, .float64, .bfloat16])
+    func reluKeepingMaskTreatsNaNZerosAndInfinitiesAsRelu(dtype: DType) {
+        let x = Tensor([Double.nan, -1, 0, -0.0, 2, -.infinity, .infinity, -.nan], shape: [8]).to(dtype)
+        let upstream = Tensor([3.0, 4, 5, 6, 7, 8, 9, 10], shape: [8]).to(dtype)
         let ours = Self.throughReLU(x, upstream: upstream, keepingMask: true)
         let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
-        #expect(ours.grad.toArray(Float.self) == torch.grad.toArray(Float.self))
-        #expect(ours.grad.toArray(Float.self) == [3, 0, 0, 6, 7])
-        #expect(ours.y.toArray(Float.self).map(\.isNaN) == [true, false, false, false, true])
+        #expect(ours.grad.to(.float64).toArray(Double.self) == torch.grad.to(.float64).toArray(Double.self))
+        #expect(ours.grad.to(.float64).toArray(Double.self) == [3, 0, 0, 0, 7, 0, 9, 10])
+        #expect(ours.y.to(.float64).toArray(Double.self).map(\.isNaN) == [true, false, false, false, false, false, false, true])
+    }
+
+    /// A tensor the node does not pack (here not contiguous) takes torch's own ReLU.
+    @Test func reluKeepingMaskOfAnUnpackedTensorIsRelu() {
+        let (x, upstream) = Self.inputs(.float32, seed: 11)
+        let leaf = x.detach().requiresGrad_()
+        let h = (leaf * 1).transpose(0, 3)
+        h.reluKeepingMask_()
+        (h * upstream.transpose(0, 3)).sum().backward()
+        let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
+        #expect(h.transpose(0, 3).equal(torch.y))
+        #expect(leaf.grad!.equal(torch.grad))
     }
 
     @Test func reluKeepingMaskWithoutAGraphIsRelu() {

@@ -260,9 +260,9 @@ int32_t ct_conv_bn_relu_pool(ct_tensor x, ct_tensor conv_weight, ct_tensor bn_we
  * batch_statistics and the running statistics as in ct_conv_bn_relu_pool. */
 int32_t ct_bn_relu_pool(ct_tensor u, ct_tensor bn_weight, ct_tensor bn_bias, ct_tensor running_mean, ct_tensor running_var,
                         int32_t batch_statistics, double momentum, double eps, int32_t pooling, ct_tensor *out);
-/* ReLU of x in place, recording for autograd only where x passed (bits for float32 and
- * float64 CPU tensors, else bool) instead of the output, so the output can be freed before
- * the backward; torch's relu_ without a graph to record. */
+/* ReLU of x in place, recording for autograd only where x passed (a bit per value) instead of
+ * the output, so the output can be freed before the backward: for contiguous CPU tensors of
+ * float32, float64 and bfloat16; torch's relu_ for others and without a graph. */
 int32_t ct_relu_keeping_mask_(ct_tensor x);
 /* The Barlow Twins loss of a cross-correlation matrix c [D, D]:
  * scale · [Σ_i (c_ii − target)² + lambda · Σ_{i≠j} c_ij²], differentiable, its backward forming
