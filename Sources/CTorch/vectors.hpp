@@ -1,7 +1,7 @@
 // 64-byte vectors (clang's vector extensions) shared by the bridge's CPU kernels
-// (fused_pooling_kernels.cpp, batch_norm_pooling.cpp). Kernels are written once on them, as
-// always-inline templates, and compiled into one copy per instruction set (AVX-512, AVX2 + FMA
-// and the x86-64 baseline), of which the CPU picks one on first use.
+// (fused_pooling_kernels.cpp, batch_norm_pooling.cpp, lean_backward.cpp). Kernels are written
+// once on them, as always-inline templates, and compiled into one copy per instruction set
+// (AVX-512, AVX2 + FMA and the x86-64 baseline), of which the CPU picks one on first use.
 #pragma once
 #include <cstdint>
 #include <cstring>
