@@ -13,8 +13,9 @@
 // torch's ReLU), else 0.
 //
 // The max-pool needs only where each window's maximum was: torch's keeps its input as well,
-// and its indices in int64. This node keeps the indices alone, in int32 when a plane's
-// positions fit, and its backward scatters the gradient to them in the order torch's does.
+// and its indices in int64. This node, for CPU tensors, keeps the indices alone, in int32 when
+// a plane's positions fit, and its backward scatters the gradient to them in the order torch's
+// does.
 //
 // The Barlow Twins loss of a cross-correlation matrix C [D, D], scale · [Σ_i (C_ii − t)² +
 // λ Σ_{i≠j} C_ij²], needs only C: composed, its squares and their gradients are D × D
@@ -24,7 +25,6 @@
 #include "vectors.hpp"
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
-#include <torch/csrc/autograd/variable.h>
 #include <c10/util/accumulate.h>
 #include <limits>
 
@@ -177,9 +177,8 @@ struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
                 at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { run_forward(data, bits, n, first, last); });
             });
         }
-        // Written through its data: the version counter must still see the change, so that a
-        // node that saved x before it fails its check instead of using the new values.
-        torch::autograd::impl::bump_version(x);
+        // Written through its data, as dirty: Function::apply moves x's version, so that a node
+        // that saved x before fails its check instead of using the new values.
         ctx->mark_dirty({x});
         ctx->save_for_backward({mask});
         return x;
@@ -225,10 +224,11 @@ struct MaxPoolKeepingIndices : public torch::autograd::Function<MaxPoolKeepingIn
         at::Tensor indices = ctx->get_saved_variables()[0].to(at::kLong);
         int64_t plane = sizes[sizes.size() - 1] * sizes[sizes.size() - 2];
         int64_t planes = c10::multiply_integers(sizes) / std::max<int64_t>(1, plane);
-        // Each plane's gradient in the order of its output positions, as torch's
-        // max_pool2d_with_indices_backward adds them where windows overlap.
+        int64_t outputs = indices.size(-1) * indices.size(-2);
+        // Each plane's gradient in the order of its output positions, as torch's CPU
+        // max_pool2d_with_indices_backward adds them where windows overlap (equal bit for bit).
         at::Tensor dx = at::zeros({planes, plane}, grads[0].options());
-        dx.scatter_add_(1, indices.reshape({planes, -1}), grads[0].reshape({planes, -1}));
+        dx.scatter_add_(1, indices.reshape({planes, outputs}), grads[0].reshape({planes, outputs}));
         at::Tensor none;
         return {dx.view(sizes), none, none, none, none, none};
     }
@@ -286,7 +286,9 @@ int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
     CT_GUARD({
         const at::Tensor &t = T(x);
         auto list = [](const int64_t *values) { return std::vector<int64_t>(values, values + 2); };
-        if (at::GradMode::is_enabled() && t.requires_grad() && (t.dim() == 3 || t.dim() == 4) && !t.is_mkldnn()) {
+        // On the CPU only: a GPU's scatter adds with atomics, in no fixed order, where torch's
+        // own max-pool backward there is deterministic.
+        if (at::GradMode::is_enabled() && t.requires_grad() && t.device().is_cpu() && (t.dim() == 3 || t.dim() == 4)) {
             *out = ctorch::wrap(MaxPoolKeepingIndices::apply(t, list(kernel), list(stride), list(padding), list(dilation), ceil_mode != 0));
         } else {
             *out = ctorch::wrap(at::max_pool2d(t, dims(kernel, 2), dims(stride, 2), dims(padding, 2), dims(dilation, 2), ceil_mode != 0));

@@ -33,16 +33,31 @@ import Torch
         #expect(ours.grad.dtype == dtype)
     }
 
-    /// NaN passes, ±0 and −∞ do not, +∞ does; in each type the node packs.
+    /// NaN passes (either sign), ±0 and −∞ do not, +∞ does; in each type the node packs, and
+    /// through the vector kernels: 48 values, 3 whole words.
     @Test(arguments: [DType.float32, .float64, .bfloat16])
     func reluKeepingMaskTreatsNaNZerosAndInfinitiesAsRelu(dtype: DType) {
-        let x = Tensor([Double.nan, -1, 0, -0.0, 2, -.infinity, .infinity, -.nan], shape: [8]).to(dtype)
-        let upstream = Tensor([3.0, 4, 5, 6, 7, 8, 9, 10], shape: [8]).to(dtype)
+        let values = Tensor([Double.nan, -1, 0, 2, -.infinity, .infinity, 0.5, -3], shape: [8]).to(dtype)
+        let x = Tensor.cat(Array(repeating: [values, -values], count: 3).flatMap { $0 }, dim: 0)
+        let upstream = Tensor((1...48).map(Double.init), shape: [48]).to(dtype)
         let ours = Self.throughReLU(x, upstream: upstream, keepingMask: true)
         let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
         #expect(ours.grad.to(.float64).toArray(Double.self) == torch.grad.to(.float64).toArray(Double.self))
-        #expect(ours.grad.to(.float64).toArray(Double.self) == [3, 0, 0, 0, 7, 0, 9, 10])
-        #expect(ours.y.to(.float64).toArray(Double.self).map(\.isNaN) == [true, false, false, false, false, false, false, true])
+        #expect(Array(ours.grad.to(.float64).toArray(Double.self).prefix(16))
+            == [1, 0, 0, 4, 0, 6, 7, 0, 9, 10, 0, 0, 13, 0, 0, 16])
+        #expect(ours.y.to(.float64).toArray(Double.self).map(\.isNaN) == Array(repeating: [true] + Array(repeating: false, count: 7), count: 6).flatMap { $0 })
+    }
+
+    /// Enough values that the words are shared out among threads, with a partial last word.
+    @Test(arguments: [DType.float32, .bfloat16])
+    func reluKeepingMaskIsReluAcrossThreadsShares(dtype: DType) {
+        let g = Generator(seed: 12)
+        let x = Tensor.randn([2 * 4096 * 16 * 3 + 7], generator: g).to(dtype)
+        let upstream = Tensor.randn(x.shape, generator: g).to(dtype)
+        let ours = Self.throughReLU(x, upstream: upstream, keepingMask: true)
+        let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
+        #expect(ours.y.equal(torch.y))
+        #expect(ours.grad.equal(torch.grad))
     }
 
     /// A tensor the node does not pack (here not contiguous) takes torch's own ReLU.
@@ -99,11 +114,12 @@ import Torch
     /// maxPool2d's gradient from a direct reading of the definition: each output's upstream
     /// value goes to the first largest input of its window. Integer upstream values, so that the
     /// sums where windows overlap are exact in any order.
-    static func referenceGradient(_ x: [Double], upstream: [Double], shape: [Int], kernel: Int, stride: Int, padding: Int)
-        -> [Double]
+    static func referenceGradient(_ x: [Double], upstream: [Double], shape: [Int], output: [Int], kernel: Int, stride: Int,
+                                  padding: Int) -> [Double]
     {
-        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
-        let outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1
+        let (height, width) = (shape[shape.count - 2], shape[shape.count - 1])
+        let planes = shape.dropLast(2).reduce(1, *)
+        let (outHeight, outWidth) = (output[output.count - 2], output[output.count - 1])
         var grad = [Double](repeating: 0, count: x.count)
         for plane in 0..<planes {
             for i in 0..<outHeight {
@@ -124,18 +140,19 @@ import Torch
         return grad
     }
 
-    @Test(arguments: [DType.float32, .float64])
-    func maxPoolGivesTheGradientOfItsDefinition(dtype: DType) {
+    /// In float32 and float64, 4-D and 3-D, and in ceil mode (whose last windows overhang).
+    @Test(arguments: [(DType.float32, [2, 3, 9, 7], false), (.float64, [2, 3, 9, 7], false), (.float32, [3, 8, 6], false),
+                      (.float64, [2, 3, 8, 6], true)])
+    func maxPoolGivesTheGradientOfItsDefinition(dtype: DType, shape: [Int], ceilMode: Bool) {
         let g = Generator(seed: 7)
-        let shape = [2, 3, 9, 7]
         // Values on a coarse grid, so that windows have ties, which go to the first maximum.
         let x = (Tensor.randn(shape, dtype: .float64, generator: g) * 2).round().to(dtype).requiresGrad_()
-        let y = maxPool2d(x, kernel: [3, 3], stride: [2, 2], padding: [1, 1])
+        let y = maxPool2d(x, kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: ceilMode)
         let upstream = (Tensor.randn(y.shape, dtype: .float64, generator: g) * 4).round().to(dtype)
         (y * upstream).sum().backward()
         let expected = Self.referenceGradient(x.detach().to(.float64).toArray(Double.self),
                                               upstream: upstream.to(.float64).toArray(Double.self),
-                                              shape: shape, kernel: 3, stride: 2, padding: 1)
+                                              shape: shape, output: y.shape, kernel: 3, stride: 2, padding: 1)
         #expect(x.grad!.to(.float64).toArray(Double.self) == expected)
         #expect(x.grad!.dtype == dtype)
     }

@@ -111,16 +111,23 @@ public struct BlockwiseStep {
                 try afterBackward(k)
                 continue
             }
-            // Each view's head runs right after the view's block, so that the backward, which
-            // takes the latest-made node first, runs view B's head and block before view A's
-            // head: A's head gradient for the block output is not held through B's block.
-            let (gA, gB) = (forward(k, &hA, frozen: frozen, head: trained, generator: generator),
-                            forward(k, &hB, frozen: frozen, head: trained, generator: generator))
-            result.outputs[k] = (hA.detach(), hB.detach())
-            try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
-            guard trained, let gA, let gB else { continue }
-            let (zA, zB) = autocast(hA.device) { (network.projectors[k](gA), network.projectors[k](gB)) }
-            profile?.mark(k, .projector)
+            // One autocast region for the block's views, heads and projectors, so that each
+            // weight is cast once. View A's head runs before view B's block, and view B's head
+            // last: the backward, which takes the latest-made node first, then runs view B's head
+            // and block before view A's head, so that A's head gradient for the block output is
+            // not held through B's block. The outputs go to afterForward before B's head.
+            let embeddings: (Tensor, Tensor)? = try autocast(hA.device) {
+                forward(k, &hA, frozen: frozen, generator: generator)
+                let gA = trained ? head(k, hA) : nil
+                forward(k, &hB, frozen: frozen, generator: generator)
+                result.outputs[k] = (hA.detach(), hB.detach())
+                try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
+                guard let gA else { return nil }
+                let gB = head(k, hB)
+                defer { profile?.mark(k, .projector) }
+                return (network.projectors[k](gA), network.projectors[k](gB))
+            }
+            guard let (zA, zB) = embeddings else { continue }
             let loss = blockLoss(k, zA, zB, labels: labels, weights: weights)
             profile?.mark(k, .loss)
             if measures { result.difficulty = (rows, difficulty(k, zA, zB, labels: labels).toArray(Double.self)) }
@@ -142,18 +149,17 @@ public struct BlockwiseStep {
         return result
     }
 
-    /// Block k on one view's input `h`, which becomes the block's output; then, with `head`,
-    /// the block's head on it, returned.
-    private func forward(_ k: Int, _ h: inout Tensor, frozen: Bool, head: Bool, generator: Generator?) -> Tensor? {
+    /// Block k on one view's input `h`, which becomes the block's output.
+    private func forward(_ k: Int, _ h: inout Tensor, frozen: Bool, generator: Generator?) {
         let input = h
-        h = withGradMode(!frozen && isGradEnabled) {
-            autocast(input.device) { network.forward(block: k, input, generator: generator) }
-        }
+        h = withGradMode(!frozen && isGradEnabled) { network.forward(block: k, input, generator: generator) }
         profile?.mark(k, .forward)
-        guard head else { return nil }
-        let output = h
+    }
+
+    /// Block k's head on one view's block output.
+    private func head(_ k: Int, _ output: Tensor) -> Tensor {
         defer { profile?.mark(k, .head) }
-        return autocast(output.device) { network.heads[k](output) }
+        return network.heads[k](output)
     }
 
     /// Block k's loss, with per-example weights under routing's weighted scheme (which the

@@ -268,8 +268,8 @@ int32_t ct_relu_keeping_mask_(ct_tensor x);
  * scale · [Σ_i (c_ii − target)² + lambda · Σ_{i≠j} c_ij²], differentiable, its backward forming
  * dL/dc as one D × D tensor (the composed ops make several). */
 int32_t ct_barlow_twins_loss(ct_tensor c, double lambda, double target, double scale, ct_tensor *out);
-/* Recording a graph, the node keeps only the indices of the maxima (int32 where they fit),
- * not the input: same values and gradient as torch's max_pool2d. */
+/* Recording a graph on the CPU, the node keeps only the indices of the maxima (int32 where
+ * they fit), not the input: same values and gradient as torch's max_pool2d. */
 int32_t ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
                       const int64_t *dilation, int32_t ceil_mode, ct_tensor *out);
 int32_t ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
