@@ -81,6 +81,19 @@ extension Tensor {
         }
     }
 
+    /// Normal samples with mean 0 and standard deviation `std`, for noise: on the CPU one draw
+    /// of `generator` seeds a stream per chunk of 2^16 values, and the chunks are filled on
+    /// all threads, where `randn` draws every value from `generator` on one thread. The values
+    /// differ from `randn`'s, but depend only on the generator's state and the shape, never
+    /// on the thread count; `generator` advances by one draw. On other devices: `randn` · std.
+    public static func normalNoise(_ shape: [Int], std: Double = 1, dtype: DType = .float32, device: Device = .cpu,
+                                   generator: Generator? = nil) -> Tensor {
+        Runtime.ensureStarted()
+        return withExtendedLifetime(generator) {
+            make { out in withInt64s(shape) { ct_normal_noise($0, $1, device.options(dtype), generator?.handle, std, out) } }
+        }
+    }
+
     /// Uniform samples in [0, 1).
     public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
                             generator: Generator? = nil) -> Tensor {
