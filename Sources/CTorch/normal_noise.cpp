@@ -34,7 +34,8 @@ int32_t ct_normal_noise(const int64_t *shape, int64_t ndim, ct_options o, ct_gen
         uint64_t seed;
         {
             std::lock_guard<std::mutex> lock(source.mutex());
-            seed = source.get<at::CPUGeneratorImpl>()->random64();
+            // A generator of another device is an error here, not a cast.
+            seed = at::check_generator<at::CPUGeneratorImpl>(source)->random64();
         }
         auto noise = at::empty(dims(shape, ndim), options);
         auto flat = noise.view({-1});
