@@ -80,7 +80,8 @@ struct Bench: ParsableCommand {
                                              "images_per_second": result.imagesPerSecond, "cores": result.cores,
                                              "augmentation": result.recipe.rawValue,
                                              "read_images_per_second": result.readImagesPerSecond,
-                                             "prepare_images_per_second": result.prepareImagesPerSecond]
+                                             "prepare_images_per_second": result.prepareImagesPerSecond,
+                                             "fresh_mb_per_batch": result.freshMBPerBatch]
                 if let decode = result.decodeImagesPerSecondPerCore {
                     fields["decode_images_per_second_per_core"] = decode
                 }

@@ -157,10 +157,15 @@ int32_t ct_manual_seed(uint64_t seed) { CT_GUARD(at::manual_seed(seed)) }
 
 void ct_release_free_memory(void) { malloc_trim(0); }
 
-// 2 GiB: the largest value mallopt takes (an int).
+// 2 GiB: the largest value mallopt takes (an int). One arena: glibc gives each thread that
+// allocates an arena of its own, made of heaps of at most 64 MiB that are unmapped as soon as
+// they are empty, whatever the trim threshold; a loader thread's batch of views (tens of MB)
+// then took a fresh heap, faulted in page by page, every batch. The main arena keeps its
+// memory; threads still allocate small blocks from their own caches (tcache) without its lock.
 int32_t ct_malloc_retain_freed(void) {
     int threshold = std::numeric_limits<int>::max();
-    return mallopt(M_MMAP_THRESHOLD, threshold) == 1 && mallopt(M_TRIM_THRESHOLD, threshold) == 1 ? 1 : 0;
+    return mallopt(M_MMAP_THRESHOLD, threshold) == 1 && mallopt(M_TRIM_THRESHOLD, threshold) == 1
+        && mallopt(M_ARENA_MAX, 1) == 1 ? 1 : 0;
 }
 
 int64_t ct_malloc_free_bytes(void) {

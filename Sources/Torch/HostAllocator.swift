@@ -11,8 +11,9 @@ public enum HostAllocator: String, Sendable, CaseIterable {
     /// in afresh, page by page, each page zeroed by the kernel, every step.
     case system
     /// Freed memory stays with malloc for the next allocations (no mmap below 2 GiB, up to
-    /// 2 GiB kept free at the heap's top): a step reuses the pages of the one before, and the
-    /// process keeps the memory of its peak.
+    /// 2 GiB kept free at the heap's top, one arena for every thread, since glibc unmaps a
+    /// thread arena's heaps once they are empty): a step, or a loader thread's batch, reuses
+    /// the pages of the one before, and the process keeps the memory of its peak.
     case retain
 
     /// The variable that chooses the allocator of the `blockwise` binary.

@@ -78,7 +78,8 @@ int32_t ct_manual_seed(uint64_t seed);
 /* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
 void ct_release_free_memory(void);
 /* malloc keeps freed memory for later allocations (no mmap below 2 GiB, no trimming of the
- * heap's top below 2 GiB): 1 when both settings took, 0 otherwise. */
+ * heap's top below 2 GiB, one arena for every thread): 1 when all three settings took, 0
+ * otherwise. */
 int32_t ct_malloc_retain_freed(void);
 /* bytes that malloc holds free, in every arena */
 int64_t ct_malloc_free_bytes(void);

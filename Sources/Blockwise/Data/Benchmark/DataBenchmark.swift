@@ -28,6 +28,9 @@ public enum DataBenchmark {
         /// For image folders: libjpeg-turbo decoding the same files at full size on one core,
         /// the reference for the reading stage's rate.
         public var decodeImagesPerSecondPerCore: Double?
+        /// Memory faulted in afresh per batch while the loader ran (`ProcessMemory.freshPagesMB`):
+        /// near 0 when its threads reuse the memory of earlier batches.
+        public var freshMBPerBatch: Double
         /// Images per second of the training step alone, when one was given.
         public var stepImagesPerSecond: Double?
 
@@ -44,6 +47,7 @@ public enum DataBenchmark {
                               spec, device.description, threads, batchSize, side, side, recipe.rawValue, imagesPerSecond)
             text += String(format: "\n  reading alone %.0f images/s on %d cores; preparing alone %.0f images/s",
                            readImagesPerSecond, cores, prepareImagesPerSecond)
+            text += String(format: "\n  memory faulted in afresh: %.1f MB a batch", freshMBPerBatch)
             if let decode = decodeImagesPerSecondPerCore, let fraction = readFractionOfDecoding {
                 text += String(format: "\n  libjpeg-turbo full-size decoding %.0f images/s per core: reading is %.0f%% of %.0f (that × %d cores)",
                                decode, 100 * fraction, decode * Double(cores), cores)
@@ -70,12 +74,13 @@ public enum DataBenchmark {
         defer { loader.stop() }
         var last: TwoViewBatch?
         for _ in 0..<warmup { last = try loader.next().value }
-        let start = Date()
+        let start = Date(), freshAtStart = ProcessMemory.freshPagesMB()
         for _ in 0..<batches {
             last = try loader.next().value
             Runtime.synchronize(device)
         }
         let seconds = Date().timeIntervalSince(start)
+        let freshMBPerBatch = (ProcessMemory.freshPagesMB() - freshAtStart) / Double(batches)
         loader.stop()
 
         // Each stage alone, one after the other, on the batches the loader read, on a thread
@@ -110,7 +115,8 @@ public enum DataBenchmark {
         var result = Result(spec: spec.description, device: device, threads: Runtime.threads,
                             cores: ProcessInfo.processInfo.activeProcessorCount, batchSize: plan.batchSize, batches: batches,
                             side: side, recipe: recipe, imagesPerSecond: images / seconds,
-                            readImagesPerSecond: images / readSeconds, prepareImagesPerSecond: images / prepareSeconds)
+                            readImagesPerSecond: images / readSeconds, prepareImagesPerSecond: images / prepareSeconds,
+                            freshMBPerBatch: freshMBPerBatch)
         if let folder = dataset as? ImageFolder {
             result.decodeImagesPerSecondPerCore = try decodingRate(folder.files.prefix(batches * plan.batchSize).map(\.path))
         }
