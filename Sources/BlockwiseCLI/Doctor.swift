@@ -11,7 +11,7 @@ struct Doctor: ParsableCommand {
         let r = DoctorReport.gather()
         print("libtorch      \(r.torchVersion) (\(r.libraryDirectory))")
         print("flavour       \(r.cudaLibrary == nil ? "CPU" : "CUDA (\(r.cudaLibrary!))")")
-        print("threads       \(r.threads) intra-op, \(r.cores) cores")
+        print("threads       \(r.threads) intra-op (the bridge's kernels ran on \(r.bridgeThreads)), \(r.cores) cores")
         print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print(String(format: "bf16          %@; a 3x3 convolution runs at %.0f GFLOP/s in bf16, %.0f in float32 (%.2f×)",

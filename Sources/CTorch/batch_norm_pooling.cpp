@@ -15,7 +15,7 @@
 #include "fused_pooling.hpp"
 #include "pooling_lanes.hpp"
 #include "vectors.hpp"
-#include <ATen/Parallel.h>
+#include "parallel.hpp"
 #include <c10/util/BFloat16.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
@@ -255,7 +255,7 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
             Job<scalar_t> job{u.data_ptr<scalar_t>(), images, channels, positions, pooling, batch_statistics, eps,
                               gamma.data_ptr<M>(), beta.data_ptr<M>(), mean.data_ptr<M>(), invstd.data_ptr<M>(),
                               variance.data_ptr<double>(), sums.data_ptr<M>(), nullptr, nullptr, nullptr, nullptr};
-            at::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, true, first, last); });
+            ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, true, first, last); });
         });
         if (batch_statistics) {
             // As torch's batch norm: the running variance is unbiased.
@@ -293,7 +293,7 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
                               gamma.data_ptr<M>(), beta.data_ptr<M>(), const_cast<M *>(mean.data_ptr<M>()),
                               const_cast<M *>(invstd.data_ptr<M>()), nullptr, nullptr, factor.data_ptr<M>(),
                               du.defined() ? du.data_ptr<scalar_t>() : nullptr, s1.data_ptr<M>(), s2.data_ptr<M>()};
-            at::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, false, first, last); });
+            ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, false, first, last); });
         });
         at::Tensor none;
         return {du.defined() ? du.view(input.sizes()) : none, s2.to(weight.scalar_type()), s1.to(bias.scalar_type()), none, none,

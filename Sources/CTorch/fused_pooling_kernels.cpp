@@ -11,7 +11,7 @@
 #include "fused_pooling.hpp"
 #include "pooling_lanes.hpp"
 #include "vectors.hpp"
-#include <ATen/Parallel.h>
+#include "parallel.hpp"
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -408,7 +408,7 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooled_sums", [&] {
         SumsJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(), x.size(0), images,
                               x.size(2), wp.size(0), w.size(0), pooling, sums.data_ptr<scalar_t>()};
-        at::parallel_for(0, images, 1, [&](int64_t first, int64_t last) { run_sums(job, first, last); });
+        ctorch::parallel_for(0, images, 1, [&](int64_t first, int64_t last) { run_sums(job, first, last); });
     });
     return sums;
 }
@@ -429,7 +429,7 @@ void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor
         // order of their images, so that a given thread count always gives the same sums.
         std::mutex lock;
         std::map<int64_t, BackwardLanes<scalar_t>> chunks;
-        at::parallel_for(0, images, 1, [&](int64_t first, int64_t last) {
+        ctorch::parallel_for(0, images, 1, [&](int64_t first, int64_t last) {
             BackwardLanes<scalar_t> lanes;
             run_backward(job, first, last, lanes);
             std::lock_guard<std::mutex> hold(lock);
@@ -463,7 +463,7 @@ void mask_sums(const at::Tensor &y, const at::Tensor &b, int64_t image, int64_t 
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "mask_sums", [&] {
         MaskJob<scalar_t> job{y.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), nullptr, bits, sums.data_ptr<scalar_t>(),
                               image, images, positions, mask_words(positions), sums.size(1)};
-        at::parallel_for(0, y.size(0), row_grain(y), [&](int64_t first, int64_t last) { run_mask_sums(job, first, last); });
+        ctorch::parallel_for(0, y.size(0), row_grain(y), [&](int64_t first, int64_t last) { run_mask_sums(job, first, last); });
     });
 }
 
@@ -474,7 +474,7 @@ void mask_gradient(at::Tensor &g, const uint16_t *bits, const at::Tensor &factor
     AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "mask_gradient", [&] {
         MaskJob<scalar_t> job{g.data_ptr<scalar_t>(), nullptr, factor.data_ptr<scalar_t>(), const_cast<uint16_t *>(bits),
                               sum_g.data_ptr<scalar_t>(), image, images, positions, mask_words(positions), factor.size(1)};
-        at::parallel_for(0, g.size(0), row_grain(g), [&](int64_t first, int64_t last) { run_mask_gradient(job, first, last); });
+        ctorch::parallel_for(0, g.size(0), row_grain(g), [&](int64_t first, int64_t last) { run_mask_gradient(job, first, last); });
     });
 }
 

@@ -23,7 +23,7 @@
 // This node's backward forms dL/dC = 2 · scale · g · (λ C + diag((1 − λ) C_ii − t)) as one.
 #include "bridge.hpp"
 #include "vectors.hpp"
-#include <ATen/Parallel.h>
+#include "parallel.hpp"
 #include <torch/csrc/autograd/custom_function.h>
 #include <c10/util/accumulate.h>
 #include <limits>
@@ -129,11 +129,11 @@ struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
         auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<int16_t>());
         if (x.scalar_type() == at::kBFloat16) {
             auto *data = static_cast<uint16_t *>(x.data_ptr());
-            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { forward_bf16(data, bits, n, first, last); });
+            ctorch::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { forward_bf16(data, bits, n, first, last); });
         } else {
             AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "relu_keeping_mask", [&] {
                 scalar_t *data = x.data_ptr<scalar_t>();
-                at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { forward_words(data, bits, n, first, last); });
+                ctorch::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { forward_words(data, bits, n, first, last); });
             });
         }
         // Written through its data, as dirty: Function::apply moves x's version, so that a node
@@ -153,12 +153,12 @@ struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
         if (g.scalar_type() == at::kBFloat16) {
             const auto *from = static_cast<const uint16_t *>(g.data_ptr());
             auto *to = static_cast<uint16_t *>(dx.data_ptr());
-            at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { backward_bf16(from, bits, to, n, first, last); });
+            ctorch::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { backward_bf16(from, bits, to, n, first, last); });
         } else {
             AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "relu_keeping_mask_backward", [&] {
                 const scalar_t *from = g.data_ptr<scalar_t>();
                 scalar_t *to = dx.data_ptr<scalar_t>();
-                at::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { backward_words(from, bits, to, n, first, last); });
+                ctorch::parallel_for(0, words, kGrain, [&](int64_t first, int64_t last) { backward_words(from, bits, to, n, first, last); });
             });
         }
         return {dx};

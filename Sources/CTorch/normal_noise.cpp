@@ -9,7 +9,7 @@
 // replays them (checkpoints, recomputation).
 #include "bridge.hpp"
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Parallel.h>
+#include "parallel.hpp"
 #include <mutex>
 
 namespace {
@@ -40,7 +40,7 @@ int32_t ct_normal_noise(const int64_t *shape, int64_t ndim, ct_options o, ct_gen
         auto noise = at::empty(dims(shape, ndim), options);
         auto flat = noise.view({-1});
         const int64_t n = flat.numel(), chunks = (n + kChunk - 1) / kChunk;
-        at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+        ctorch::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
             for (int64_t c = begin; c < end; ++c) {
                 auto stream = at::make_generator<at::CPUGeneratorImpl>(mix(seed + static_cast<uint64_t>(c) * 0x9E3779B97F4A7C15ull));
                 flat.narrow(0, c * kChunk, std::min(kChunk, n - c * kChunk)).normal_(0, std, stream);

@@ -71,6 +71,16 @@ public enum Runtime {
         set { ensureStarted(); check(ct_set_num_threads(Int32(newValue))) }
     }
 
+    /// How many threads the bridge's own kernels (fused heads, noise, lean backward) run on:
+    /// the threads that took a share of `tasks` tasks. libtorch's intra-op threads (up to
+    /// `tasks`) where the bridge reaches libtorch's OpenMP runtime; 1 where it cannot.
+    public static func bridgeKernelThreads(tasks: Int = 64) -> Int {
+        ensureStarted()
+        var count: Int64 = 0
+        check(ct_bridge_parallel_threads(Int64(tasks), &count))
+        return Int(count)
+    }
+
     /// Called with libtorch's message when an error stops the process (outside
     /// `withTorchErrors`); what it returns is printed after the message. A distributed
     /// trainer says here which rank it lost.

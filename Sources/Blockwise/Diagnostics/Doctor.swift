@@ -8,6 +8,8 @@ public struct DoctorReport: Sendable {
     public var cudaLibrary: String?
     public var cudaDevices: Int
     public var threads: Int
+    /// Threads the bridge's own kernels ran a test loop on (`Runtime.bridgeKernelThreads`).
+    public var bridgeThreads: Int
     public var cores: Int
     /// The BLAS library mapped into this process, from /proc/self/maps.
     public var blasLibrary: String?
@@ -40,6 +42,7 @@ public struct DoctorReport: Sendable {
             cudaLibrary: Runtime.cudaLibrary,
             cudaDevices: Runtime.cudaDeviceCount,
             threads: Runtime.threads,
+            bridgeThreads: Runtime.bridgeKernelThreads(),
             cores: Runtime.coreCount,
             // cuBLAS, mapped in a CUDA build, serves GPU products only.
             blasLibrary: mappedLibrary(matching: ["blas", "mkl"], except: ["cublas"]),
@@ -58,6 +61,10 @@ public struct DoctorReport: Sendable {
         }
         if let warning = bfloat16Warning(units: report.bfloat16Units, gflops: report.convolutionGFLOPS) {
             report.warnings.append(warning)
+        }
+        if report.bridgeThreads < min(report.threads, 64) {
+            report.warnings.append("the bridge's kernels (fused heads, noise) ran on \(report.bridgeThreads) of libtorch's "
+                                   + "\(report.threads) threads: its OpenMP runtime was not found")
         }
         if report.threads < report.cores {
             report.warnings.append("libtorch uses \(report.threads) of \(report.cores) cores (BLOCKWISE_THREADS sets it)")

@@ -74,6 +74,10 @@ void ct_cpu_reset_peak_memory(void);
 int32_t ct_core_count(void);
 int32_t ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(int32_t *out);
+/* How many threads ran a share of `tasks` one-element tasks split by the bridge's own parallel
+ * loop (its fused heads, noise and lean backward kernels): libtorch's intra-op threads, up to
+ * `tasks`, when the loop reaches libtorch's OpenMP runtime; 1 when it runs serially. */
+int32_t ct_bridge_parallel_threads(int64_t tasks, int64_t *out);
 int32_t ct_manual_seed(uint64_t seed);
 /* Gives memory freed by tensors but kept by malloc back to the system (malloc_trim). */
 void ct_release_free_memory(void);
