@@ -42,7 +42,8 @@ public struct DoctorReport: Sendable {
             cudaLibrary: Runtime.cudaLibrary,
             cudaDevices: Runtime.cudaDeviceCount,
             threads: Runtime.threads,
-            bridgeThreads: Runtime.bridgeKernelThreads(),
+            // One task per thread: every one of them takes a share.
+            bridgeThreads: Runtime.bridgeKernelThreads(tasks: Runtime.threads),
             cores: Runtime.coreCount,
             // cuBLAS, mapped in a CUDA build, serves GPU products only.
             blasLibrary: mappedLibrary(matching: ["blas", "mkl"], except: ["cublas"]),
@@ -62,7 +63,7 @@ public struct DoctorReport: Sendable {
         if let warning = bfloat16Warning(units: report.bfloat16Units, gflops: report.convolutionGFLOPS) {
             report.warnings.append(warning)
         }
-        if report.bridgeThreads < min(report.threads, 64) {
+        if report.bridgeThreads < report.threads {
             report.warnings.append("the bridge's kernels (fused heads, noise) ran on \(report.bridgeThreads) of libtorch's "
                                    + "\(report.threads) threads: its OpenMP runtime was not found")
         }
