@@ -46,16 +46,14 @@ struct Region {
     std::exception_ptr error;
 };
 
-int64_t divup(int64_t x, int64_t y) { return (x + y - 1) / y; }
-
 // One thread of the team: its share of the range, as at::internal::invoke_parallel takes it
 // (the team stays whole, with no num_threads clause; threads beyond the grain's tasks idle).
 void run_share(void *data) {
     auto &region = *static_cast<Region *>(data);
     const auto &runtime = openmp();
     int64_t tasks = runtime.num_threads();
-    if (region.grain > 0) tasks = std::min(tasks, divup(region.end - region.begin, region.grain));
-    const int64_t tid = runtime.thread_num(), chunk = divup(region.end - region.begin, tasks);
+    if (region.grain > 0) tasks = std::min(tasks, at::divup(region.end - region.begin, region.grain));
+    const int64_t tid = runtime.thread_num(), chunk = at::divup(region.end - region.begin, tasks);
     const int64_t first = region.begin + tid * chunk;
     if (first >= region.end) return;
     try {

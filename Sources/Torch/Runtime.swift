@@ -74,7 +74,7 @@ public enum Runtime {
     /// How many threads the bridge's own kernels (fused heads, noise, lean backward) run on:
     /// the threads that took a share of `tasks` tasks. libtorch's intra-op threads (up to
     /// `tasks`) where the bridge reaches libtorch's OpenMP runtime; 1 where it cannot.
-    public static func bridgeKernelThreads(tasks: Int = 64) -> Int {
+    public static func bridgeKernelThreads(tasks: Int) -> Int {
         ensureStarted()
         var count: Int64 = 0
         check(ct_bridge_parallel_threads(Int64(tasks), &count))
