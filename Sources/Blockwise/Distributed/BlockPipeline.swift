@@ -12,14 +12,21 @@ import Torch
 /// also precedes every update. Each block draws its noise from its own stream
 /// (`NoiseStreams`), so the noise is the same too: the runs compute the same numbers.
 ///
-/// Per step and pair of neighbouring blocks the messages are a header (step, data position,
-/// stop, shape), the two views' outputs and the labels, all sent without waiting. Up to
-/// `distributed.max_in_flight` steps may be in flight: then the sender waits for the oldest
-/// to be received, so a fast block never runs far ahead and memory stays bounded.
+/// Per step and pair of neighbouring blocks the messages are a header (`Header`), the two
+/// views' outputs and the labels, all sent without waiting. Up to `distributed.max_in_flight`
+/// steps may be in flight: then the sender waits for the oldest to be received, so a fast
+/// block never runs far ahead and memory stays bounded.
+///
+/// Where the tensors travel: between GPUs of an NCCL group the outputs and labels stay on the
+/// device and go by NCCL's point-to-point sends; otherwise (Gloo, on CPUs) through host memory.
+/// The header always goes through host memory (the NCCL group's Gloo side): the receiver
+/// reads the shape from it before it can allocate the tensors, wherever they are.
 final class BlockPipeline {
     let placement: BlockPlacement
     let dataParallel: DataParallel
     let maxInFlight: Int
+    /// The device this process's block trains on, where the tensors it receives are put.
+    let device: Device
     private var group: ProcessGroup { dataParallel.group }
     /// Sends not yet known to be received, one list per step, oldest first.
     private var inFlight: [[Work]] = []
@@ -30,14 +37,21 @@ final class BlockPipeline {
 
     static let stopKey = "blockwise/stop"
     private enum Tag: Int { case activations = 1, parts = 2 }
-    /// The dtypes of block outputs, by their code in a header.
-    private static let dtypes: [DType] = [.float32, .float64, .float16, .bfloat16]
 
-    init(placement: BlockPlacement, dataParallel: DataParallel, maxInFlight: Int) {
+    init(placement: BlockPlacement, dataParallel: DataParallel, maxInFlight: Int, device: Device) {
         self.placement = placement
         self.dataParallel = dataParallel
         self.maxInFlight = maxInFlight
+        self.device = device
     }
+
+    /// Whether block outputs go from device to device (NCCL between GPUs) rather than through
+    /// host memory: NCCL carries CUDA tensors only, and Gloo's point-to-point sends host memory only.
+    static func sendsOnDevice(backend: ProcessGroup.Backend, device: Device) -> Bool {
+        backend == .nccl && device.isCUDA
+    }
+
+    var sendsOnDevice: Bool { Self.sendsOnDevice(backend: group.backend, device: device) }
 
     /// One step's input to a block: the outputs of the block below (or the images, for the
     /// first), the labels, and where the data stands after this batch.
@@ -55,11 +69,13 @@ final class BlockPipeline {
     /// unless `max_in_flight` steps are already on their way.
     func send(step: Int, position: DataPosition, _ a: Tensor, _ b: Tensor, labels: Tensor) throws {
         guard let above = placement.above else { return }
-        let a = a.to(.cpu).contiguous(), b = b.to(.cpu).contiguous(), labels = labels.to(.cpu, .int64).contiguous()
-        guard let code = Self.dtypes.firstIndex(of: a.dtype), a.shape.count == 4 else {
+        let onDevice = sendsOnDevice
+        let place: Device = onDevice ? device : .cpu
+        let a = a.to(place).contiguous(), b = b.to(place).contiguous(), labels = labels.to(place, .int64).contiguous()
+        guard Header.dtypes.contains(a.dtype), a.shape.count == 4 else {
             throw DistributedError("block \(placement.block + 1) made an output of \(a.dtype) \(a.shape): the pipeline carries 4-d floating-point tensors")
         }
-        let header = Tensor([Int64(step), Int64(position.epoch), Int64(position.index), 0, Int64(code)] + a.shape.map(Int64.init))
+        let header = Header(step: step, position: position, stop: false, dtype: a.dtype, onDevice: onDevice, shape: a.shape).tensor
         let works = try dataParallel.exchange {
             try [header, a, b, labels].map { try group.send($0, to: above, tag: Tag.activations.rawValue) }
         }
@@ -72,7 +88,7 @@ final class BlockPipeline {
     /// checkpoint with this one.
     func sendStop(step: Int, position: DataPosition) throws {
         guard let above = placement.above else { return }
-        let header = Tensor([Int64(step), Int64(position.epoch), Int64(position.index), 1, 0, 0, 0, 0, 0])
+        let header = Header(step: step, position: position, stop: true, dtype: .float32, onDevice: false, shape: [1, 1, 1, 1]).tensor
         let work = try dataParallel.exchange { try group.send(header, to: above, tag: Tag.activations.rawValue) }
         inFlight.append([work])
         try drain()
@@ -83,23 +99,58 @@ final class BlockPipeline {
         guard let below = placement.below else { throw DistributedError("the first block reads its input from the data") }
         let start = Date()
         defer { receiveSeconds += Date().timeIntervalSince(start) }
-        let header = Tensor.zeros([9], dtype: .int64)
-        try dataParallel.exchange { try group.receive(into: header, from: below, tag: Tag.activations.rawValue).wait() }
-        let fields = header.toArray(Int64.self).map(Int.init)
-        let position = DataPosition(epoch: fields[1], index: fields[2])
-        if fields[3] != 0 { return nil }
-        guard Self.dtypes.indices.contains(fields[4]), fields[5...].allSatisfy({ $0 > 0 }) else {
+        let received = Tensor.zeros([Header.count], dtype: .int64)
+        try dataParallel.exchange { try group.receive(into: received, from: below, tag: Tag.activations.rawValue).wait() }
+        let fields = received.toArray(Int64.self).map(Int.init)
+        guard let header = Header(fields) else {
             throw DistributedError("block \(placement.block + 1) received a damaged header from rank \(below): \(fields)")
         }
-        let shape = Array(fields[5...])
-        let dtype = Self.dtypes[fields[4]]
-        let a = Tensor.empty(shape, dtype: dtype), b = Tensor.empty(shape, dtype: dtype)
-        let labels = Tensor.empty([shape[0]], dtype: .int64)
+        if header.stop { return nil }
+        guard header.onDevice == sendsOnDevice else {
+            throw DistributedError("rank \(below) sends block \(placement.block) outputs " + (header.onDevice ? "on its GPU" : "through host memory")
+                                   + ", but block \(placement.block + 1) trains on \(device) over \(group.backend.rawValue), which receives them "
+                                   + (sendsOnDevice ? "on its GPU" : "in host memory") + ": every rank needs the same run.device kind")
+        }
+        let place: Device = header.onDevice ? device : .cpu
+        let a = Tensor.empty(header.shape, dtype: header.dtype, device: place), b = Tensor.empty(header.shape, dtype: header.dtype, device: place)
+        let labels = Tensor.empty([header.shape[0]], dtype: .int64, device: place)
         try dataParallel.exchange {
             let works = try [a, b, labels].map { try group.receive(into: $0, from: below, tag: Tag.activations.rawValue) }
             for work in works { try work.wait() }
         }
-        return Message(step: fields[0], position: position, viewA: a, viewB: b, labels: labels)
+        return Message(step: header.step, position: header.position, viewA: a, viewB: b, labels: labels)
+    }
+
+    /// What precedes each step's tensors: the step, the data position after it, whether it
+    /// asks to stop, and the outputs' dtype, shape and place (device or host), as int64s.
+    struct Header: Equatable {
+        var step: Int
+        var position: DataPosition
+        var stop: Bool
+        var dtype: DType
+        var onDevice: Bool
+        var shape: [Int]
+
+        static let count = 10
+        /// The dtypes of block outputs, by their code in a header.
+        static let dtypes: [DType] = [.float32, .float64, .float16, .bfloat16]
+
+        var tensor: Tensor {
+            let fields = [step, position.epoch, position.index, stop ? 1 : 0, Self.dtypes.firstIndex(of: dtype) ?? -1, onDevice ? 1 : 0] + shape
+            return Tensor(fields.map(Int64.init))
+        }
+
+        /// Reads a header from its fields; nil when they are not one.
+        init?(_ fields: [Int]) {
+            guard fields.count == Self.count, Self.dtypes.indices.contains(fields[4]), (0...1).contains(fields[3]),
+                  (0...1).contains(fields[5]), fields[6...].allSatisfy({ $0 > 0 }) else { return nil }
+            self.init(step: fields[0], position: DataPosition(epoch: fields[1], index: fields[2]), stop: fields[3] == 1,
+                      dtype: Self.dtypes[fields[4]], onDevice: fields[5] == 1, shape: Array(fields[6...]))
+        }
+
+        init(step: Int, position: DataPosition, stop: Bool, dtype: DType, onDevice: Bool, shape: [Int]) {
+            (self.step, self.position, self.stop, self.dtype, self.onDevice, self.shape) = (step, position, stop, dtype, onDevice, shape)
+        }
     }
 
     /// Waits until every send has been received.

@@ -66,7 +66,8 @@ public final class TrainingSetup {
             dataParallel = nil
         }
         if let placement, let dataParallel {
-            pipeline = BlockPipeline(placement: placement, dataParallel: dataParallel, maxInFlight: config.distributed.maxInFlight)
+            pipeline = BlockPipeline(placement: placement, dataParallel: dataParallel, maxInFlight: config.distributed.maxInFlight,
+                                     device: device)
         } else {
             pipeline = nil
         }

@@ -100,6 +100,31 @@ import Torch
         #expect(checkpoint.state.globalStep >= 2)
     }
 
+    /// Between GPUs of an NCCL group the outputs stay on the device; every other pairing goes
+    /// through host memory, since Gloo's sends read host memory and NCCL's device memory.
+    @Test func blockOutputsStayOnTheGPUOnlyBetweenNCCLRanks() {
+        #expect(BlockPipeline.sendsOnDevice(backend: .nccl, device: .cuda(1)))
+        #expect(!BlockPipeline.sendsOnDevice(backend: .gloo, device: .cuda(0)))
+        #expect(!BlockPipeline.sendsOnDevice(backend: .gloo, device: .cpu))
+        #expect(!BlockPipeline.sendsOnDevice(backend: .nccl, device: .cpu))
+    }
+
+    /// The header that precedes each step's tensors reads back as written, and a damaged one
+    /// (a wrong length, dtype code, flag or shape) is refused rather than trusted.
+    @Test func aStepHeaderRoundTripsAndADamagedOneIsRefused() {
+        let header = BlockPipeline.Header(step: 7, position: DataPosition(epoch: 2, index: 384), stop: false, dtype: .bfloat16,
+                                          onDevice: true, shape: [128, 64, 16, 16])
+        let fields = header.tensor.toArray(Int64.self).map(Int.init)
+        #expect(fields.count == BlockPipeline.Header.count)
+        #expect(BlockPipeline.Header(fields) == header)
+        for (index, value) in [(4, 9), (3, 2), (5, -1), (8, 0)] {
+            var damaged = fields
+            damaged[index] = value
+            #expect(BlockPipeline.Header(damaged) == nil, "field \(index) = \(value)")
+        }
+        #expect(BlockPipeline.Header(Array(fields.dropLast())) == nil)
+    }
+
     @Test func onlyModesThatTrainEveryBlockAtOnceRunBlockParallel() throws {
         let placement = try BlockPlacement(blocks: 4, rank: 5, worldSize: 8)
         #expect(placement.block == 1 && placement.replica == 1 && placement.below == 4 && placement.above == 6)
