@@ -32,6 +32,11 @@ at::Device device(int32_t type, int32_t index);
 at::TensorOptions options(ct_options o);
 at::Scalar scalar(ct_scalar s);
 
+// OpenBLAS's own thread pool, where libtorch's products run on it (openblas.cpp): its spin
+// shortened once at start-up, and its size kept to libtorch's thread count.
+void shorten_openblas_spin();
+void set_openblas_threads(int threads);
+
 } // namespace ctorch
 
 // The one exception barrier: every bridge body runs inside it.

@@ -23,6 +23,7 @@ std::string init_error;
 std::once_flag init_once;
 
 void initialize() {
+    ctorch::shorten_openblas_spin();
     Dl_info info;
     if (dladdr(reinterpret_cast<void *>(&at::get_num_threads), &info) && info.dli_fname) {
         std::string path = info.dli_fname;
@@ -150,7 +151,12 @@ int32_t ct_core_count(void) {
     return static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-int32_t ct_set_num_threads(int32_t n) { CT_GUARD(at::set_num_threads(n)) }
+int32_t ct_set_num_threads(int32_t n) {
+    CT_GUARD({
+        at::set_num_threads(n);
+        ctorch::set_openblas_threads(n);
+    })
+}
 int32_t ct_get_num_threads(int32_t *out) { CT_GUARD(*out = at::get_num_threads()) }
 
 int32_t ct_manual_seed(uint64_t seed) { CT_GUARD(at::manual_seed(seed)) }

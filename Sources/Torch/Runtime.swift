@@ -71,6 +71,17 @@ public enum Runtime {
         set { ensureStarted(); check(ct_set_num_threads(Int32(newValue))) }
     }
 
+    /// OpenBLAS's own thread pool, where libtorch's matrix products run on OpenBLAS built with
+    /// pthreads (Debian's libtorch): its threads, which follow `threads`, and the exponent of
+    /// how long its idle workers spin (2^e cycles; the bridge sets 20 unless
+    /// OPENBLAS_THREAD_TIMEOUT is set). Nil with another BLAS, which runs on libtorch's threads.
+    public static var openBLASPool: (threads: Int, spinExponent: Int)? {
+        ensureStarted()
+        var threads: Int32 = 0, exponent: Int32 = 0
+        check(ct_openblas_pool(&threads, &exponent))
+        return threads > 0 ? (Int(threads), Int(exponent)) : nil
+    }
+
     /// How many threads the bridge's own kernels (fused heads, noise, lean backward) run on:
     /// the threads that took a share of `tasks` tasks. libtorch's intra-op threads (up to
     /// `tasks`) where the bridge reaches libtorch's OpenMP runtime; 1 where it cannot.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Torch
 
@@ -17,6 +18,33 @@ import Torch
             Runtime.threads = 3
             precondition(Runtime.bridgeKernelThreads(tasks: 2) == 2)
             precondition(Runtime.bridgeKernelThreads(tasks: 1) == 1)
+        }
+    }
+
+    /// Where products run on OpenBLAS's own pool (Debian's libtorch), it has as many threads as
+    /// libtorch, not one per core whatever the ranks sharing the machine, and its idle workers
+    /// spin 2^20 cycles rather than 2^28 (OPENBLAS_THREAD_TIMEOUT unset); products still run,
+    /// on the workers OpenBLAS starts again. With another BLAS there is no pool to set.
+    @Test func openBLASsPoolFollowsLibtorchsThreadsAndSpinsBriefly() async {
+        await #expect(processExitsWith: .success) {
+            let pool = Runtime.openBLASPool
+            // /proc files report size 0: read to the end.
+            let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+            guard maps.contains("openblas-pthread/") else {
+                precondition(pool == nil, "a pool of OpenBLAS's own, but no pthreads OpenBLAS mapped")
+                return
+            }
+            precondition(pool != nil, "OpenBLAS built with pthreads is mapped, but its pool was not found")
+            precondition(pool!.spinExponent == 20, "OpenBLAS's workers spin 2^\(pool!.spinExponent) cycles")
+            let a = Tensor.randn([256, 256], generator: Generator(seed: 1))
+            let single = a.matmul(a)
+            for threads in [1, 2, 3] {
+                Runtime.threads = threads
+                let now = Runtime.openBLASPool?.threads
+                precondition(now == threads, "\(threads) intra-op threads, OpenBLAS has \(now.map(String.init) ?? "none")")
+                // Not bit for bit: OpenBLAS splits a product differently on other thread counts.
+                precondition(a.matmul(a).allClose(single, rtol: 1e-5, atol: 1e-4), "a product on \(threads) threads differs")
+            }
         }
     }
 }

@@ -18,6 +18,10 @@ public enum TrainingBenchmark {
         public var steps: Int
         /// Optimisation steps alone, one batch reused.
         public var stepImagesPerSecond: Double
+        /// Each of those steps' seconds, in order, on a CPU: their median or minimum compares
+        /// runs on a noisy machine better than the mean. Nil on a GPU, where a step's end is
+        /// known only by waiting for the device, which would hold back the next step.
+        public var stepSeconds: [Double]? = nil
         public var stepPeakMemoryMB: Double
         /// The most memory tensors held at once on the training device during the steps alone
         /// (`TensorMemory`: on CUDA `torch.cuda.max_memory_allocated`); nil where not counted.
@@ -113,7 +117,7 @@ public enum TrainingBenchmark {
         let fed = try time(setup, steps: steps, warmup: warmup, loadData: true)
         var result = Result(config: name, mode: config.training.mode.rawValue, device: setup.device.description,
                             threads: Runtime.threads, batchSize: config.data.batchSize, steps: steps,
-                            stepImagesPerSecond: alone.imagesPerSecond, stepPeakMemoryMB: alone.peakMemoryMB,
+                            stepImagesPerSecond: alone.imagesPerSecond, stepSeconds: alone.stepSeconds, stepPeakMemoryMB: alone.peakMemoryMB,
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
                             freeHeldMemoryMB: alone.freeHeldMemoryMB)
@@ -202,8 +206,8 @@ public enum TrainingBenchmark {
     /// peak − baseline is what the steps add, and the memory malloc holds free after them.
     /// Also the tensors' memory on the device over the same steps, and before them.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
-        -> (imagesPerSecond: Double, peakMemoryMB: Double, baselineMemoryMB: Double, freeHeldMemoryMB: Double,
-            tensorMemory: (beforeMB: Double, peakMB: Double)?)
+        -> (imagesPerSecond: Double, stepSeconds: [Double]?, peakMemoryMB: Double, baselineMemoryMB: Double,
+            freeHeldMemoryMB: Double, tensorMemory: (beforeMB: Double, peakMB: Double)?)
     {
         precondition(warmup >= 1, "the peak is measured from the last warm-up step")
         let loader = try setup.loader(phase: 0)
@@ -223,14 +227,19 @@ public enum TrainingBenchmark {
         Runtime.synchronize(setup.device)
         setup.dataParallel?.resetWaitTime()
         let start = Date()
-        for _ in 0..<steps { try step() }
+        var stepSeconds: [Double] = []
+        for _ in 0..<steps {
+            let stepStart = Date()
+            try step()
+            stepSeconds.append(Date().timeIntervalSince(stepStart))
+        }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
         let megabytes = { (bytes: Int) in Double(bytes) / 1_048_576 }
         let tensors = try tensorsBefore.map { before in
             (beforeMB: megabytes(before.allocatedBytes), peakMB: megabytes(try TensorMemory.of(setup.device).peakAllocatedBytes))
         }
-        return (Double(steps * setup.config.data.batchSize) / seconds, ProcessMemory.peakMB(), baseline,
+        return (Double(steps * setup.config.data.batchSize) / seconds, setup.device == .cpu ? stepSeconds : nil, ProcessMemory.peakMB(), baseline,
                 Runtime.freeHostMemoryHeldMB, tensors)
     }
 

@@ -15,6 +15,8 @@ public struct DoctorReport: Sendable {
     public var blasLibrary: String?
     /// libtorch's own build summary line for BLAS (`BLAS_INFO=…`).
     public var blasBuildInfo: String?
+    /// OpenBLAS's own thread pool, where it has one (`Runtime.openBLASPool`).
+    public var openBLASPool: (threads: Int, spinExponent: Int)?
     /// Measured float32 GFLOP/s of a 1024×1024 matrix product.
     public var matmulGFLOPS: Double
     /// The CPU's bfloat16 units, from its flags in /proc/cpuinfo (AMX, AVX-512 BF16); nil: none.
@@ -50,6 +52,7 @@ public struct DoctorReport: Sendable {
             blasBuildInfo: config.split(separator: "\n").lazy
                 .compactMap { line in line.range(of: "BLAS_INFO=").map { String(line[$0.upperBound...].prefix { $0 != "," }) } }
                 .first,
+            openBLASPool: Runtime.openBLASPool,
             matmulGFLOPS: measureMatmulGFLOPS(size: 1024),
             bfloat16Units: bfloat16Units(cpuFlags: cpuFlags()),
             convolutionGFLOPS: (measureConvolutionGFLOPS(.float32), measureConvolutionGFLOPS(.bfloat16)),
