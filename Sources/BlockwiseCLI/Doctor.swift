@@ -14,7 +14,7 @@ struct Doctor: ParsableCommand {
         print("threads       \(r.threads) intra-op (the bridge's kernels ran on \(r.bridgeThreads)), \(r.cores) cores")
         print("BLAS          \(r.blasLibrary ?? "linked into libtorch")\(r.blasBuildInfo.map { " [build: \($0)]" } ?? "")")
         if let pool = r.openBLASPool {
-            print("BLAS threads  \(pool.threads), OpenBLAS's own (pthreads); idle workers spin 2^\(pool.spinExponent == 0 ? 28 : pool.spinExponent) cycles")
+            print("BLAS threads  \(pool.threads), OpenBLAS's own (pthreads); idle workers spin 2^\(pool.spinExponent) cycles")
         }
         print(String(format: "matmul        %.1f GFLOP/s (1024x1024 float32)", r.matmulGFLOPS))
         print(String(format: "bf16          %@; a 3x3 convolution runs at %.0f GFLOP/s in bf16, %.0f in float32 (%.2f×)",

@@ -17,6 +17,7 @@
 // starts again, with the new timeout, at the next product. Its functions are found at run
 // time: with another BLAS (MKL in PyPI's wheels, whose threads are OpenMP's) nothing is done.
 #include "bridge.hpp"
+#include <algorithm>
 #include <cstdlib>
 #include <dlfcn.h>
 
@@ -79,6 +80,8 @@ extern "C" int32_t ct_openblas_pool(int32_t *threads, int32_t *spin_exponent) {
     CT_GUARD({
         const auto &b = openblas();
         *threads = b.own_pool() ? b.get_num_threads() : 0;
-        *spin_exponent = b.own_pool() && b.thread_timeout ? b.thread_timeout() : 0;
+        // As OpenBLAS applies it: its build's 28 when unset, else clamped to [4, 30].
+        int exponent = b.own_pool() && b.thread_timeout ? b.thread_timeout() : 0;
+        *spin_exponent = !b.own_pool() ? 0 : exponent <= 0 ? 28 : std::min(std::max(exponent, 4), 30);
     })
 }

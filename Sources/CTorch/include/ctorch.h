@@ -75,8 +75,8 @@ int32_t ct_core_count(void);
 int32_t ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(int32_t *out);
 /* OpenBLAS's own pool, where libtorch's products run on OpenBLAS built with pthreads: its
- * threads and the exponent of its workers' spin (2^e cycles; 0: OpenBLAS's default). Both 0
- * with another BLAS, whose threads are libtorch's own (openblas.cpp). */
+ * threads and the exponent of its idle workers' spin (2^e cycles). Both 0 with another BLAS,
+ * whose threads are libtorch's own (openblas.cpp). */
 int32_t ct_openblas_pool(int32_t *threads, int32_t *spin_exponent);
 /* How many threads ran a share of `tasks` one-element tasks split by the bridge's own parallel
  * loop (its fused heads, noise and lean backward kernels): libtorch's intra-op threads, up to
