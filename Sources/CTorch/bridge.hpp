@@ -3,6 +3,7 @@
 
 #include "ctorch.h"
 #include <ATen/ATen.h>
+#include <dlfcn.h>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ int32_t dtype_code(at::ScalarType type);
 at::Device device(int32_t type, int32_t index);
 at::TensorOptions options(ct_options o);
 at::Scalar scalar(ct_scalar s);
+
+// A function of a library already loaded (libtorch's OpenMP runtime, its BLAS), found at run
+// time rather than linked: null where that library is another or lacks it.
+template <typename F> F loaded_symbol(const char *name) { return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name)); }
 
 // OpenBLAS's own thread pool, where libtorch's products run on it (openblas.cpp): its spin
 // shortened once at start-up, and its size kept to libtorch's thread count.

@@ -19,7 +19,6 @@
 #include "bridge.hpp"
 #include <algorithm>
 #include <cstdlib>
-#include <dlfcn.h>
 
 namespace {
 
@@ -34,15 +33,13 @@ struct OpenBLAS {
     int (*thread_timeout)() = nullptr;
     int (*shutdown)() = nullptr;
 
-    template <typename F> static F find(const char *name) { return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name)); }
-
     OpenBLAS() {
-        parallel = find<decltype(parallel)>("openblas_get_parallel");
-        set_num_threads = find<decltype(set_num_threads)>("openblas_set_num_threads");
-        get_num_threads = find<decltype(get_num_threads)>("openblas_get_num_threads");
-        read_env = find<decltype(read_env)>("openblas_read_env");
-        thread_timeout = find<decltype(thread_timeout)>("openblas_thread_timeout");
-        shutdown = find<decltype(shutdown)>("blas_thread_shutdown_");
+        parallel = ctorch::loaded_symbol<decltype(parallel)>("openblas_get_parallel");
+        set_num_threads = ctorch::loaded_symbol<decltype(set_num_threads)>("openblas_set_num_threads");
+        get_num_threads = ctorch::loaded_symbol<decltype(get_num_threads)>("openblas_get_num_threads");
+        read_env = ctorch::loaded_symbol<decltype(read_env)>("openblas_read_env");
+        thread_timeout = ctorch::loaded_symbol<decltype(thread_timeout)>("openblas_thread_timeout");
+        shutdown = ctorch::loaded_symbol<decltype(shutdown)>("blas_thread_shutdown_");
     }
 
     // OpenBLAS with a pool of its own, whose size and spin the bridge sets.

@@ -13,7 +13,6 @@
 #include <ATen/Parallel.h>
 #include <algorithm>
 #include <atomic>
-#include <dlfcn.h>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -27,9 +26,9 @@ struct OpenMP {
     int (*num_threads)() = nullptr;
 
     OpenMP() {
-        parallel = reinterpret_cast<decltype(parallel)>(dlsym(RTLD_DEFAULT, "GOMP_parallel"));
-        thread_num = reinterpret_cast<decltype(thread_num)>(dlsym(RTLD_DEFAULT, "omp_get_thread_num"));
-        num_threads = reinterpret_cast<decltype(num_threads)>(dlsym(RTLD_DEFAULT, "omp_get_num_threads"));
+        parallel = ctorch::loaded_symbol<decltype(parallel)>("GOMP_parallel");
+        thread_num = ctorch::loaded_symbol<decltype(thread_num)>("omp_get_thread_num");
+        num_threads = ctorch::loaded_symbol<decltype(num_threads)>("omp_get_num_threads");
         if (!thread_num || !num_threads) parallel = nullptr;
     }
 };

@@ -53,6 +53,9 @@ final class BlockPipeline {
 
     var sendsOnDevice: Bool { Self.sendsOnDevice(backend: group.backend, device: device) }
 
+    /// Where the tensors of a step are sent from and received into.
+    private func place(onDevice: Bool) -> Device { onDevice ? device : .cpu }
+
     /// One step's input to a block: the outputs of the block below (or the images, for the
     /// first), the labels, and where the data stands after this batch.
     struct Message {
@@ -70,7 +73,7 @@ final class BlockPipeline {
     func send(step: Int, position: DataPosition, _ a: Tensor, _ b: Tensor, labels: Tensor) throws {
         guard let above = placement.above else { return }
         let onDevice = sendsOnDevice
-        let place: Device = onDevice ? device : .cpu
+        let place = self.place(onDevice: onDevice)
         let a = a.to(place).contiguous(), b = b.to(place).contiguous(), labels = labels.to(place, .int64).contiguous()
         guard Header.dtypes.contains(a.dtype), a.shape.count == 4 else {
             throw DistributedError("block \(placement.block + 1) made an output of \(a.dtype) \(a.shape): the pipeline carries 4-d floating-point tensors")
@@ -111,7 +114,7 @@ final class BlockPipeline {
                                    + ", but block \(placement.block + 1) trains on \(device) over \(group.backend.rawValue), which receives them "
                                    + (sendsOnDevice ? "on its GPU" : "in host memory") + ": every rank needs the same run.device kind")
         }
-        let place: Device = header.onDevice ? device : .cpu
+        let place = self.place(onDevice: header.onDevice)
         let a = Tensor.empty(header.shape, dtype: header.dtype, device: place), b = Tensor.empty(header.shape, dtype: header.dtype, device: place)
         let labels = Tensor.empty([header.shape[0]], dtype: .int64, device: place)
         try dataParallel.exchange {
