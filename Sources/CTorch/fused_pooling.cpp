@@ -12,7 +12,8 @@
 // forward keeps the mask instead (a bit per expanded value, 1/32 of the expansion in float32),
 // which saves the backward one of its three GEMMs per tile. On the CPU,
 // for inputs of few channels, kernels that keep the expansion and g in registers
-// (fused_pooling_kernels.cpp) replace the tiles' GEMMs and passes, forward and backward.
+// (fused_pooling_kernels.cpp) replace the tiles' GEMMs and passes, forward and backward; with
+// mean pooling they keep the mask too, and their backward skips the recomputation of y.
 //
 // Backward, with g = dL/dy over the expansion (from the pooling) and M = N·H·W:
 //   S1 = Σ g,  G = Σ g xᵀ (D × C),  S2 = Σ g (u − mean) = rowsum(G ∘ W) − mean·S1,
@@ -186,8 +187,8 @@ bool needs_channel_major(bool kernels, const std::vector<Tile> &all) {
 }
 
 // Whether the CPU kernels take this input (they read it channel-major).
-bool kernels_take(const at::Tensor &input, bool cpu_kernels) {
-    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1));
+bool kernels_take(const at::Tensor &input, bool cpu_kernels, const std::vector<Tile> &all) {
+    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1), needs_channel_major(false, all));
 }
 
 struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReLUPool> {
@@ -229,10 +230,11 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                     "conv_bn_relu_pool: expected a 1×1 convolution weight [D, ", channels, ", 1, 1], got ", conv_weight.sizes());
         TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,
                     "conv_bn_relu_pool: float32 or float64 only, got ", input.scalar_type());
-        bool kernels = kernels_take(input, cpu_kernels);
-        bool masks = !kernels && ctorch::masks_apply(input, pooling);
+        int64_t tile_elements = budget;
         budget = budget > 0 ? budget : default_budget(input);
         std::vector<Tile> all = tiles(images, positions, expanded, budget);
+        bool kernels = kernels_take(input, cpu_kernels, all);
+        bool masks = !kernels && ctorch::masks_apply(input, pooling);
         Layout in(input, needs_channel_major(kernels, all));
         const at::Tensor &x = in.x;
         at::Tensor w = conv_weight.reshape({expanded, channels});
@@ -259,8 +261,9 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
 
         at::Tensor sums, mask;
+        int64_t group = kernels ? ctorch::kernel_group(x, expanded, tile_elements) : 0;
         if (kernels) {
-            sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling);
+            sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling, group, pooling == Pooling::mean ? &mask : nullptr);
         } else if (masks) {
             sums = at::zeros({expanded, images}, x.options());
             mask = at::empty({2 * mask_words(all, expanded)}, x.options().dtype(at::kByte));
@@ -288,6 +291,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         ctx->saved_data["pooling"] = pooling_code;
         ctx->saved_data["budget"] = budget;
         ctx->saved_data["kernels"] = kernels;
+        ctx->saved_data["group"] = group;
         ctx->saved_data["masks"] = masks;
         ctx->saved_data["batch_statistics"] = use_batch_statistics;
         ctx->saved_data["given_statistics"] = given_statistics;
@@ -304,6 +308,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         Pooling pooling = pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         int64_t budget = ctx->saved_data["budget"].toInt();
         bool kernels = ctx->saved_data["kernels"].toBool();
+        int64_t group = ctx->saved_data["group"].toInt();
         bool masks = ctx->saved_data["masks"].toBool();
         bool use_batch_statistics = ctx->saved_data["batch_statistics"].toBool();
         bool given_statistics = ctx->saved_data["given_statistics"].toBool();
@@ -329,7 +334,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor g_x = at::zeros({expanded, channels}, x.options());
         at::Tensor dx;
         if (kernels) {
-            ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, input_grad ? &dx : nullptr, g_x, sum_g);
+            ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, group, mask, input_grad ? &dx : nullptr, g_x,
+                                     sum_g);
         } else {
             // g per tile, then taken into G = Σ g xᵀ and W'ᵀ g. The forward's mask, where it kept
             // one, gives g without the tile's GEMM of y: two GEMMs per tile, not three.

@@ -6,12 +6,20 @@
 // demo's block 1 expands 16 channels to 256). From about 64 input channels OpenBLAS's GEMMs are
 // faster than these kernels' simple blocking, so the node uses them only below that.
 //
+// With mean pooling, dL/dy is the ReLU's mask times a factor per channel and image: the forward
+// keeps the mask, a bit per expanded value, and the backward builds g from it instead of
+// recomputing y. g then costs a select per vector, so the backward can afford two passes that
+// each keep their sums in registers (W'ᵀ g, then G = Σ g xᵀ), where one pass had to add G's
+// partial sums to memory for every register block: the demo's first head's backward took about
+// half the time (masked_backward below).
+//
 // The kernels are written once on 64-byte vectors (clang's vector extensions) and compiled for
 // AVX-512, AVX2 + FMA and the x86-64 baseline; the CPU picks one on first use.
 #include "fused_pooling.hpp"
 #include "pooling_lanes.hpp"
 #include "vectors.hpp"
 #include "parallel.hpp"
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -27,26 +35,62 @@ using namespace vectors;
 
 constexpr int kRows = 4;     // output channels per register block
 constexpr int kVectors = 4;  // vectors of positions per register block
+constexpr int kTile = 4;     // input channels per register block of the backward's passes
 
 // Positions per register block.
 template <typename T> constexpr int64_t kBlock = Lanes<T>::width * kVectors;
 
-// A block of columns of x, packed: x's rows are a whole batch apart, so a block read in place
-// maps its C rows to the same few sets of L1 and evicts itself; packed into C × block values it
-// stays in L1 for every output channel. The last, partial block is padded with zeros.
-template <typename T> struct Block {
-    const T *data;  // [C, block]
-    int64_t valid;  // columns of x in it
-};
-template <typename T> Block<T> block_at(const T *x, int64_t stride, int64_t channels, int64_t valid, std::vector<T> &packed) {
-    constexpr int64_t B = kBlock<T>;
-    packed.resize(static_cast<size_t>(channels * B));
-    for (int64_t c = 0; c < channels; ++c) {
-        std::memcpy(&packed[c * B], x + c * stride, valid * sizeof(T));
-        if (valid < B) std::memset(&packed[c * B + valid], 0, (B - valid) * sizeof(T));
-    }
-    return {packed.data(), valid};
+// Vectors of one image's positions: a vector never spans images, and the last one of an image
+// may be partial. The ReLU's mask has a word (a bit per lane) for each vector of each output
+// channel and image: [D, N, image_vectors] words.
+template <typename T> int64_t image_vectors(int64_t positions) { return (positions + Lanes<T>::width - 1) / Lanes<T>::width; }
+
+// Words of the mask of x [C, N, P] expanded to D channels.
+template <typename T> int64_t mask_length(int64_t expanded, int64_t images, int64_t positions) {
+    return expanded * images * image_vectors<T>(positions);
 }
+
+// The first `valid` lanes of p, the others 0: the partial vector at an image's end.
+template <typename T> [[gnu::always_inline]] inline Vec<T> load_partial(const T *p, int64_t valid) {
+    Vec<T> v{};
+    std::memcpy(&v, p, static_cast<size_t>(valid) * sizeof(T));
+    return v;
+}
+
+// 1 in the first `valid` lanes, 0 in the others.
+template <typename T> [[gnu::always_inline]] inline Vec<T> lanes_below(int64_t valid) {
+    Vec<T> v{};
+    for (int64_t i = 0; i < Lanes<T>::width; ++i) v[i] = i < valid ? T(1) : T(0);
+    return v;
+}
+
+// A register block: kVectors consecutive vectors of a group's images (image by image), packed
+// C × kBlock: x's rows are a whole batch apart, so a block read in place maps its C rows to the
+// same few sets of L1 and evicts itself; packed it stays in L1 for every output channel. Lanes
+// past an image's positions, and vectors past the group's last image, are zeros.
+template <typename T> struct Block {
+    int64_t image[kVectors], vector[kVectors], valid[kVectors];  // valid: positions in it, 0 past the group
+    std::vector<T> packed;                                          // [C, kBlock]
+
+    // Vectors [i, i + kVectors) of the images from `first`, of which there are `count` vectors.
+    void load(const T *x, int64_t ld, int64_t channels, int64_t positions, int64_t first, int64_t i, int64_t count) {
+        constexpr int64_t L = Lanes<T>::width;
+        const int64_t per_image = image_vectors<T>(positions);
+        for (int v = 0; v < kVectors; ++v) {
+            int64_t k = std::min(i + v, count - 1);
+            image[v] = first + k / per_image;
+            vector[v] = k % per_image;
+            valid[v] = i + v < count ? std::min(L, positions - vector[v] * L) : 0;
+        }
+        packed.assign(static_cast<size_t>(channels * kBlock<T>), T(0));
+        for (int64_t c = 0; c < channels; ++c) {
+            for (int v = 0; v < kVectors; ++v) {
+                if (valid[v] == 0) continue;
+                std::memcpy(&packed[c * kBlock<T> + v * L], x + c * ld + image[v] * positions + vector[v] * L, valid[v] * sizeof(T));
+            }
+        }
+    }
+};
 
 // acc[r][v] = w[d0 + r] · x[:, block v] + b[d0 + r]; w is [rows, C] with rows a multiple of kRows.
 template <typename T>
@@ -59,7 +103,7 @@ template <typename T>
         for (int v = 0; v < kVectors; ++v) acc[r][v] = splat<T>(b[d0 + r]);
     }
     for (int64_t c = 0; c < channels; ++c) {
-        const T *xc = x.data + c * kBlock<T>;
+        const T *xc = x.packed.data() + c * kBlock<T>;
         Vec<T> xv[kVectors];
         CT_UNROLL
         for (int v = 0; v < kVectors; ++v) xv[v] = load(xc + v * L);
@@ -73,74 +117,71 @@ template <typename T>
     }
 }
 
-// Blocks run over the columns of x [C, images·positions], across images, so that small feature
-// maps fill them too. A block inside one image reduces in vector lanes; for a block across
-// images (or the last, partial one), a mask per image covered selects its lanes.
-template <typename T> struct ColumnBlock {
-    int64_t first_image = 0, images = 0;
-    bool masked = false;
-    std::vector<Vec<T>> masks;  // [images][kVectors]: 1 in the lanes of that image's positions
-
-    void cover(int64_t column, int64_t valid, int64_t positions) {
-        constexpr int64_t L = Lanes<T>::width;
-        first_image = column / positions;
-        images = (column + valid - 1) / positions - first_image + 1;
-        masked = images > 1 || valid < kBlock<T>;
-        if (!masked) return;
-        masks.assign(static_cast<size_t>(images * kVectors), Vec<T>{});
-        for (int64_t k = 0; k < valid; ++k) masks[((column + k) / positions - first_image) * kVectors + k / L][k % L] = 1;
-    }
-    const Vec<T> &mask(int64_t image, int v) const { return masks[image * kVectors + v]; }
+// The images of group `index`: [first, last).
+struct Images {
+    int64_t first, last;
+    Images(int64_t index, int64_t group, int64_t images) : first(index * group), last(std::min(images, (index + 1) * group)) {}
 };
 
 template <typename T> struct SumsJob {
     const T *x, *w, *b;  // x channel-major [C, N, P]; w [rows, C]; b [rows]
-    int64_t channels, images, positions, rows, expanded;
+    int64_t channels, images, positions, rows, expanded, group;
     Pooling pooling;
-    T *sums;  // [D, N], zero
+    T *sums;         // [D, N], zero
+    uint16_t *bits;  // the ReLU's mask [D, N, image_vectors], or null
 };
 
-// Images [first, last): their columns of sums.
-template <typename T> [[gnu::always_inline]] inline void sums_of_images(const SumsJob<T> &job, int64_t first, int64_t last) {
-    constexpr int64_t B = kBlock<T>;
+// Group `index` of job.group images: their columns of sums and, where asked, their mask. The
+// lanes sum an image's vectors until a block starts in another image; a vector of another
+// image than the lanes' goes to sums at once.
+template <typename T> [[gnu::always_inline]] inline void sums_of_group(const SumsJob<T> &job, int64_t index) {
+    Images group(index, job.group, job.images);
+    const int64_t per_image = image_vectors<T>(job.positions), count = (group.last - group.first) * per_image;
+    const int64_t ld = job.images * job.positions;
     std::vector<Vec<T>> lanes(static_cast<size_t>(job.rows));
-    std::vector<T> packed;
-    ColumnBlock<T> block;
+    Block<T> block;
     int64_t held = -1;  // the image whose sums the lanes hold
     auto flush = [&] {
         if (held < 0) return;
         for (int64_t d = 0; d < job.expanded; ++d) job.sums[d * job.images + held] += horizontal_sum<T>(lanes[d]);
         std::fill(lanes.begin(), lanes.end(), Vec<T>{});
     };
-    int64_t end = last * job.positions;
-    for (int64_t column = first * job.positions; column < end; column += B) {
-        Block<T> x = block_at(job.x + column, job.images * job.positions, job.channels, std::min(B, end - column), packed);
-        block.cover(column, x.valid, job.positions);
-        if (block.images == 1 && block.first_image != held) {
+    for (int64_t i = 0; i < count; i += kVectors) {
+        block.load(job.x, ld, job.channels, job.positions, group.first, i, count);
+        if (block.image[0] != held) {
             flush();
-            held = block.first_image;
+            held = block.image[0];
+        }
+        Vec<T> keep[kVectors];
+        uint32_t keep_bits[kVectors];
+        CT_UNROLL
+        for (int v = 0; v < kVectors; ++v) {
+            keep[v] = lanes_below<T>(block.valid[v]);
+            keep_bits[v] = (uint32_t{1} << block.valid[v]) - 1;
         }
         for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) {
             Vec<T> acc[kRows][kVectors];
-            expand(x, job.channels, job.w, job.b, d0, acc);
+            expand(block, job.channels, job.w, job.b, d0, acc);
             CT_UNROLL
             for (int r = 0; r < kRows; ++r) {
-                Vec<T> value[kVectors];
+                const int64_t d = d0 + r;
+                if (d >= job.expanded) continue;
+                Vec<T> s{};
                 CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) value[v] = pooled<T>(acc[r][v], job.pooling);
-                if (block.images == 1) {
-                    Vec<T> s{};
-                    CT_UNROLL
-                    for (int v = 0; v < kVectors; ++v) s += block.masked ? value[v] * block.mask(0, v) : value[v];
-                    lanes[d0 + r] += s;
-                } else if (d0 + r < job.expanded) {
-                    for (int64_t i = 0; i < block.images; ++i) {
-                        Vec<T> s{};
-                        CT_UNROLL
-                        for (int v = 0; v < kVectors; ++v) s += value[v] * block.mask(i, v);
-                        job.sums[(d0 + r) * job.images + block.first_image + i] += horizontal_sum<T>(s);
+                for (int v = 0; v < kVectors; ++v) {
+                    Vec<T> value = keep[v] > 0 ? pooled<T>(acc[r][v], job.pooling) : Vec<T>{};
+                    if (job.bits && block.valid[v] > 0) {
+                        // A value passes unless it is ≤ 0, so that NaN passes as through torch's ReLU.
+                        uint32_t on = bits_of<T>((acc[r][v] <= Vec<T>{}) == 0) & keep_bits[v];
+                        job.bits[(d * job.images + block.image[v]) * per_image + block.vector[v]] = static_cast<uint16_t>(on);
+                    }
+                    if (block.image[v] == held) {
+                        s += value;
+                    } else if (block.valid[v] > 0) {
+                        job.sums[d * job.images + block.image[v]] += horizontal_sum<T>(value);
                     }
                 }
+                lanes[d] += s;
             }
         }
     }
@@ -149,60 +190,172 @@ template <typename T> [[gnu::always_inline]] inline void sums_of_images(const Su
 
 template <typename T> struct BackwardJob {
     const T *x, *w, *b, *factor;  // x channel-major [C, N, P]; w [rows, C]; b [rows]; factor [D, N]
-    int64_t channels, images, positions, rows, expanded;
+    int64_t channels, images, positions, rows, expanded, group;
     Pooling pooling;
-    T *dx;  // [C, N, P], or null when x needs no gradient
+    T *dx;                 // [C, N, P], or null when x needs no gradient
+    const uint16_t *bits;  // the forward's mask (mean pooling), or null: recompute y
 };
 
-// One chunk of images' part of G = Σ g xᵀ and S1 = Σ g, in vector lanes: [rows][C] and [rows].
+// One task's part of G = Σ g xᵀ and S1 = Σ g, in vector lanes: [rows][C] and [rows].
 template <typename T> struct BackwardLanes {
     std::vector<Vec<T>> g_x, sum_g;
 };
 
-// Images [first, last): g = dL/dy computed in registers a block of 4 channels × 4 vectors at a
-// time, and at once taken into G and S1 (the chunk's lanes) and into W'ᵀ g (their columns of dx).
-template <typename T>
-[[gnu::always_inline]] inline void backward_images(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
-    constexpr int64_t L = Lanes<T>::width, B = kBlock<T>;
-    const int64_t C = job.channels;
-    out.g_x.assign(static_cast<size_t>(job.rows * C), Vec<T>{});
-    out.sum_g.assign(static_cast<size_t>(job.rows), Vec<T>{});
-    std::vector<T> packed;
+// masked_backward: from the forward's mask, where dL/dy is the mask times the image's factor
+// f[d, n]. Two passes over the group, each with its sums in registers across it:
+//   W'ᵀ g: dx[c, n, k] = Σ_d (W'[d, c] f[d, n]) · mask[d, n, k], a masked sum of one row of
+//          U = W' ∘ f per output channel, over 4 input channels × 4 vectors of an image;
+//   G, S1: g built per vector from the mask, times 4 input channels' x, for 4 output channels,
+//          over every vector of the group.
+// Without the mask, each register block recomputes y (below).
+
+// dx over vectors [j0, j0 + NV) of image n, input channels [c0, c0 + kTile): u is U [D, C].
+template <typename T, int NV>
+[[gnu::always_inline]] inline void masked_input_gradient(const BackwardJob<T> &job, const T *u, int64_t n, int64_t j0, int64_t c0) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, per_image = image_vectors<T>(job.positions), stride = job.images * per_image;
+    Vec<T> acc[kTile][NV] = {};
+    const uint16_t *bits = job.bits + n * per_image + j0;
+    for (int64_t d = 0; d < job.expanded; ++d, bits += stride, u += C) {
+        uint32_t on[NV];
+        CT_UNROLL
+        for (int v = 0; v < NV; ++v) on[v] = bits[v];
+        CT_UNROLL
+        for (int c = 0; c < kTile; ++c) {
+            Vec<T> value = splat<T>(u[c0 + c]);
+            CT_UNROLL
+            for (int v = 0; v < NV; ++v) acc[c][v] += where_bits<T>(on[v], value);
+        }
+    }
+    const int64_t ld = job.images * job.positions;
+    for (int c = 0; c < kTile && c0 + c < C; ++c) {
+        T *to = job.dx + (c0 + c) * ld + n * job.positions + j0 * L;
+        for (int v = 0; v < NV; ++v) {
+            int64_t valid = std::min(L, job.positions - (j0 + v) * L);
+            std::memcpy(to + v * L, &acc[c][v], static_cast<size_t>(valid) * sizeof(T));
+        }
+    }
+}
+
+template <typename T> [[gnu::always_inline]] inline void masked_input_gradients(const BackwardJob<T> &job, const Images &group) {
+    const int64_t C = job.channels, per_image = image_vectors<T>(job.positions);
+    // U for one image, with kTile columns of padding that the last tile may read.
+    std::vector<T> u(static_cast<size_t>(job.expanded * C + kTile), T(0));
+    for (int64_t n = group.first; n < group.last; ++n) {
+        for (int64_t d = 0; d < job.expanded; ++d) {
+            const T f = job.factor[d * job.images + n];
+            for (int64_t c = 0; c < C; ++c) u[d * C + c] = job.w[d * C + c] * f;
+        }
+        for (int64_t j0 = 0; j0 < per_image; j0 += kVectors) {
+            for (int64_t c0 = 0; c0 < C; c0 += kTile) {
+                switch (std::min<int64_t>(kVectors, per_image - j0)) {
+                case 1: masked_input_gradient<T, 1>(job, u.data(), n, j0, c0); break;
+                case 2: masked_input_gradient<T, 2>(job, u.data(), n, j0, c0); break;
+                case 3: masked_input_gradient<T, 3>(job, u.data(), n, j0, c0); break;
+                default: masked_input_gradient<T, 4>(job, u.data(), n, j0, c0); break;
+                }
+            }
+        }
+    }
+}
+
+// G over output channels [d0, d0 + kRows) and input channels [c0, c0 + kTile) of the group's
+// images, and S1 of those output channels where `with_sum`.
+template <typename T, bool with_sum>
+[[gnu::always_inline]] inline void masked_weight_gradient(const BackwardJob<T> &job, const Images &group, int64_t d0, int64_t c0,
+                                                          BackwardLanes<T> &out) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, P = job.positions, per_image = image_vectors<T>(P), whole = P / L;
+    const int64_t ld = job.images * P;
+    Vec<T> acc[kRows][kTile] = {}, sum[kRows] = {};
+    for (int64_t n = group.first; n < group.last; ++n) {
+        // Rows past D (padding) take f = 0; channels past C repeat the last one, and are dropped.
+        Vec<T> f[kRows];
+        const uint16_t *bits[kRows];
+        CT_UNROLL
+        for (int r = 0; r < kRows; ++r) {
+            int64_t d = std::min(d0 + r, job.expanded - 1);
+            f[r] = d0 + r < job.expanded ? splat<T>(job.factor[d * job.images + n]) : Vec<T>{};
+            bits[r] = job.bits + (d * job.images + n) * per_image;
+        }
+        const T *x[kTile];
+        CT_UNROLL
+        for (int c = 0; c < kTile; ++c) x[c] = job.x + std::min(c0 + c, C - 1) * ld + n * P;
+        auto step = [&](int64_t j, const Vec<T> (&xv)[kTile]) [[gnu::always_inline]] {
+            CT_UNROLL
+            for (int r = 0; r < kRows; ++r) {
+                Vec<T> g = where_bits<T>(bits[r][j], f[r]);
+                if constexpr (with_sum) sum[r] += g;
+                CT_UNROLL
+                for (int c = 0; c < kTile; ++c) acc[r][c] += g * xv[c];
+            }
+        };
+        for (int64_t j = 0; j < whole; ++j) {
+            Vec<T> xv[kTile];
+            CT_UNROLL
+            for (int c = 0; c < kTile; ++c) xv[c] = load(x[c] + j * L);
+            step(j, xv);
+        }
+        if (whole < per_image) {
+            Vec<T> xv[kTile];
+            CT_UNROLL
+            for (int c = 0; c < kTile; ++c) xv[c] = load_partial(x[c] + whole * L, P - whole * L);
+            step(whole, xv);
+        }
+    }
+    CT_UNROLL
+    for (int r = 0; r < kRows; ++r) {
+        if constexpr (with_sum) out.sum_g[d0 + r] += sum[r];
+        CT_UNROLL
+        for (int c = 0; c < kTile; ++c) {
+            if (c0 + c < C) out.g_x[(d0 + r) * C + c0 + c] += acc[r][c];
+        }
+    }
+}
+
+template <typename T> [[gnu::always_inline]] inline void masked_backward(const BackwardJob<T> &job, const Images &group, BackwardLanes<T> &out) {
+    if (job.dx) masked_input_gradients(job, group);
+    // Input channels outside, so that their rows of x stay in cache while every output channel
+    // reads them.
+    for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) masked_weight_gradient<T, true>(job, group, d0, 0, out);
+    for (int64_t c0 = kTile; c0 < job.channels; c0 += kTile) {
+        for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) masked_weight_gradient<T, false>(job, group, d0, c0, out);
+    }
+}
+
+// Without the mask: g = dL/dy computed in registers a block of 4 channels × 4 vectors at a time
+// from y recomputed, and at once taken into G and S1 (the lanes) and into W'ᵀ g (dx).
+template <typename T> [[gnu::always_inline]] inline void recomputing_backward(const BackwardJob<T> &job, const Images &group, BackwardLanes<T> &out) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, per_image = image_vectors<T>(job.positions), count = (group.last - group.first) * per_image;
+    const int64_t ld = job.images * job.positions;
+    Block<T> block;
     std::vector<Vec<T>> dx(static_cast<size_t>(C * kVectors));  // the block's columns of W'ᵀ g
-    ColumnBlock<T> block;
-    int64_t end = last * job.positions, ld = job.images * job.positions;
-    for (int64_t column = first * job.positions; column < end; column += B) {
-        Block<T> x = block_at(job.x + column, ld, C, std::min(B, end - column), packed);
-        block.cover(column, x.valid, job.positions);
+    for (int64_t i = 0; i < count; i += kVectors) {
+        block.load(job.x, ld, C, job.positions, group.first, i, count);
         std::fill(dx.begin(), dx.end(), Vec<T>{});
         for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) {
             Vec<T> g[kRows][kVectors];
-            expand(x, C, job.w, job.b, d0, g);
+            expand(block, C, job.w, job.b, d0, g);
             CT_UNROLL
             for (int r = 0; r < kRows; ++r) {
-                int64_t d = std::min(d0 + r, job.expanded - 1);
-                const T *factors = job.factor + d * job.images + block.first_image;
-                // Each lane's factor: its image's, selected rather than multiplied by the masks
-                // (another image's factor may be infinite); lanes past the last position, and
-                // the rows that only pad w, get 0.
-                Vec<T> factor[kVectors];
-                CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) factor[v] = block.masked || d0 + r >= job.expanded ? Vec<T>{} : splat<T>(factors[0]);
-                for (int64_t i = 0; block.masked && d0 + r < job.expanded && i < block.images; ++i) {
-                    CT_UNROLL
-                    for (int v = 0; v < kVectors; ++v) factor[v] = block.mask(i, v) > 0 ? splat<T>(factors[i]) : factor[v];
-                }
-                CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) g[r][v] = gradient<T>(g[r][v], factor[v], job.pooling);
+                // Each vector's factor is its image's; lanes past an image's positions, and the
+                // rows that only pad w, get 0 (selected, not multiplied: a factor may be infinite).
+                const int64_t d = d0 + r;
                 Vec<T> s{};
                 CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) s += g[r][v];
-                out.sum_g[d0 + r] += s;
+                for (int v = 0; v < kVectors; ++v) {
+                    Vec<T> factor = d < job.expanded ? splat<T>(job.factor[d * job.images + block.image[v]]) : Vec<T>{};
+                    factor = lanes_below<T>(block.valid[v]) > 0 ? factor : Vec<T>{};
+                    g[r][v] = gradient<T>(g[r][v], factor, job.pooling);
+                    s += g[r][v];
+                }
+                out.sum_g[d] += s;
             }
             for (int64_t c = 0; c < C; ++c) {
                 Vec<T> xv[kVectors];
                 CT_UNROLL
-                for (int v = 0; v < kVectors; ++v) xv[v] = load(x.data + c * B + v * L);
+                for (int v = 0; v < kVectors; ++v) xv[v] = load(block.packed.data() + c * kBlock<T> + v * L);
                 CT_UNROLL
                 for (int r = 0; r < kRows; ++r) {
                     Vec<T> t = g[r][0] * xv[0];
@@ -223,10 +376,22 @@ template <typename T>
         }
         if (job.dx == nullptr) continue;
         for (int64_t c = 0; c < C; ++c) {
-            T *to = job.dx + c * ld + column;
-            const T *from = reinterpret_cast<const T *>(&dx[c * kVectors]);
-            std::memcpy(to, from, x.valid * sizeof(T));
+            for (int v = 0; v < kVectors; ++v) {
+                if (block.valid[v] == 0) continue;
+                T *to = job.dx + c * ld + block.image[v] * job.positions + block.vector[v] * L;
+                std::memcpy(to, &dx[c * kVectors + v], static_cast<size_t>(block.valid[v]) * sizeof(T));
+            }
         }
+    }
+}
+
+// Group `index` of job.group images: its part of G and S1 into the task's lanes, and its dx.
+template <typename T> [[gnu::always_inline]] inline void backward_group(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
+    Images group(index, job.group, job.images);
+    if (job.bits) {
+        masked_backward(job, group, out);
+    } else {
+        recomputing_backward(job, group, out);
     }
 }
 
@@ -312,21 +477,19 @@ template <typename T> [[gnu::always_inline]] inline void mask_gradient_rows(cons
 
 // One compiled copy of each kernel per instruction set (on x86-64; elsewhere the compiler's
 // own vectors for the target).
-template <typename T> void sums_baseline(const SumsJob<T> &j, int64_t a, int64_t b) { sums_of_images(j, a, b); }
-template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {
-    backward_images(j, a, b, o);
-}
+template <typename T> void sums_baseline(const SumsJob<T> &j, int64_t i) { sums_of_group(j, i); }
+template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t i, BackwardLanes<T> &o) { backward_group(j, i, o); }
 template <typename T> void mask_sums_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_sums_rows(j, a, b); }
 template <typename T> void mask_gradient_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_gradient_rows(j, a, b); }
 
 #if defined(__x86_64__)
 #define CT_KERNEL_VARIANT(suffix, isa)                                                                                  \
-    template <typename T> [[gnu::target(isa)]] void sums_##suffix(const SumsJob<T> &j, int64_t a, int64_t b) {         \
-        sums_of_images(j, a, b);                                                                                        \
+    template <typename T> [[gnu::target(isa)]] void sums_##suffix(const SumsJob<T> &j, int64_t i) {                    \
+        sums_of_group(j, i);                                                                                            \
     }                                                                                                                   \
     template <typename T>                                                                                               \
-    [[gnu::target(isa)]] void backward_##suffix(const BackwardJob<T> &j, int64_t a, int64_t b, BackwardLanes<T> &o) {  \
-        backward_images(j, a, b, o);                                                                                    \
+    [[gnu::target(isa)]] void backward_##suffix(const BackwardJob<T> &j, int64_t i, BackwardLanes<T> &o) {             \
+        backward_group(j, i, o);                                                                                        \
     }                                                                                                                   \
     template <typename T> [[gnu::target(isa)]] void mask_sums_##suffix(const MaskJob<T> &j, int64_t a, int64_t b) {    \
         mask_sums_rows(j, a, b);                                                                                        \
@@ -338,18 +501,18 @@ CT_KERNEL_VARIANT(avx512, "avx512f")
 CT_KERNEL_VARIANT(avx2, "avx2,fma")
 #undef CT_KERNEL_VARIANT
 
-template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_t last) {
+template <typename T> void run_sums(const SumsJob<T> &job, int64_t index) {
     switch (instruction_set()) {
-    case InstructionSet::avx512: return sums_avx512(job, first, last);
-    case InstructionSet::avx2: return sums_avx2(job, first, last);
-    case InstructionSet::baseline: return sums_baseline(job, first, last);
+    case InstructionSet::avx512: return sums_avx512(job, index);
+    case InstructionSet::avx2: return sums_avx2(job, index);
+    case InstructionSet::baseline: return sums_baseline(job, index);
     }
 }
-template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
+template <typename T> void run_backward(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
     switch (instruction_set()) {
-    case InstructionSet::avx512: return backward_avx512(job, first, last, out);
-    case InstructionSet::avx2: return backward_avx2(job, first, last, out);
-    case InstructionSet::baseline: return backward_baseline(job, first, last, out);
+    case InstructionSet::avx512: return backward_avx512(job, index, out);
+    case InstructionSet::avx2: return backward_avx2(job, index, out);
+    case InstructionSet::baseline: return backward_baseline(job, index, out);
     }
 }
 template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) {
@@ -371,9 +534,9 @@ template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, i
 template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
     mask_gradient_baseline(job, first, last);
 }
-template <typename T> void run_sums(const SumsJob<T> &job, int64_t first, int64_t last) { sums_baseline(job, first, last); }
-template <typename T> void run_backward(const BackwardJob<T> &job, int64_t first, int64_t last, BackwardLanes<T> &out) {
-    backward_baseline(job, first, last, out);
+template <typename T> void run_sums(const SumsJob<T> &job, int64_t index) { sums_baseline(job, index); }
+template <typename T> void run_backward(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
+    backward_baseline(job, index, out);
 }
 #endif
 
@@ -389,49 +552,81 @@ std::pair<at::Tensor, at::Tensor> padded_rows(const at::Tensor &w, const at::Ten
 
 } // namespace
 
-// The kernels reach about 100 GFLOP/s on the 2-core test machine at any C (their multiply-adds
-// are the bound); GEMMs over tiles reach 46 at C = 16, 77 at 32, 105 at 64 and 110 to 145 at
-// 128 and more, where OpenBLAS's blocking beats this simple one (forward, D = 512, 32²).
-constexpr int64_t kMostChannels = 32;
+// One head's forward and backward on the 2-core test machine, kernels against GEMMs over tiles
+// (fastest of 12): at the demo's shapes (D = 256; C = 16, 32, 64, 128 at 28², 14², 7², 4²) the
+// kernels took 0.5 to 0.85 of the tiles' time, and at the bench config's (D = 512; C = 64 to 512
+// at 32² to 4²) 0.3 to 0.55 forward and 0.35 to 0.95 backward. Beyond 128 channels they need
+// the channel-major copy of x (as large as x), which the tiles of a large feature map do
+// without: ResNet-50's first heads at 224² keep the tiles, and their memory.
+constexpr int64_t kMostChannels = 128;
+constexpr int64_t kMostChannelsCopied = 512;
 
-bool cpu_kernels_apply(const at::Tensor &x) {
+bool cpu_kernels_apply(const at::Tensor &x, bool copied) {
     return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) && x.dim() >= 2 &&
-           x.size(0) <= kMostChannels;
+           x.size(0) <= (copied ? kMostChannelsCopied : kMostChannels);
 }
 
-at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, Pooling pooling) {
-    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3, "pooled_sums: expected a contiguous [C, N, P] CPU tensor");
+int64_t kernel_group(const at::Tensor &x, int64_t expanded, int64_t tile_elements) {
+    int64_t images = x.size(1), positions = x.size(2);
+    if (tile_elements > 0) return std::max<int64_t>(1, tile_elements / (expanded * positions));
+    int64_t block = x.scalar_type() == at::kDouble ? kBlock<double> : kBlock<float>;
+    // At least 32 register blocks a group, so that its partial last block costs little, and at
+    // least 4 groups a thread where the batch allows, so that the threads finish together.
+    int64_t enough = (32 * block + positions - 1) / positions;
+    int64_t balanced = std::max<int64_t>(1, images / (4 * static_cast<int64_t>(at::get_num_threads())));
+    return std::max<int64_t>(1, std::min(enough, balanced));
+}
+
+at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, Pooling pooling, int64_t group, at::Tensor *mask) {
+    TORCH_CHECK(cpu_kernels_apply(x, true) && x.is_contiguous() && x.dim() == 3 && group > 0,
+                "pooled_sums: expected a contiguous [C, N, P] CPU tensor and a group of images");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
-    int64_t images = x.size(1);
+    int64_t images = x.size(1), groups = (images + group - 1) / group;
     at::Tensor sums = at::zeros({w.size(0), images}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooled_sums", [&] {
+        uint16_t *bits = nullptr;
+        if (mask) {
+            *mask = at::empty({2 * mask_length<scalar_t>(w.size(0), images, x.size(2))}, x.options().dtype(at::kByte));
+            bits = reinterpret_cast<uint16_t *>(mask->data_ptr<uint8_t>());
+        }
         SumsJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(), x.size(0), images,
-                              x.size(2), wp.size(0), w.size(0), pooling, sums.data_ptr<scalar_t>()};
-        ctorch::parallel_for(0, images, 1, [&](int64_t first, int64_t last) { run_sums(job, first, last); });
+                              x.size(2), wp.size(0), w.size(0), group, pooling, sums.data_ptr<scalar_t>(), bits};
+        ctorch::parallel_for(0, groups, 1, [&](int64_t first, int64_t last) {
+            for (int64_t i = first; i < last; ++i) run_sums(job, i);
+        });
     });
     return sums;
 }
 
 void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
-                      at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g) {
-    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous(),
-                "pooling_backward: expected a contiguous [C, N, P] CPU tensor and a contiguous factor");
+                      int64_t group, const at::Tensor &mask, at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g) {
+    TORCH_CHECK(cpu_kernels_apply(x, true) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous() && group > 0,
+                "pooling_backward: expected a contiguous [C, N, P] CPU tensor, a contiguous factor and a group of images");
+    TORCH_CHECK(!mask.defined() || pooling == Pooling::mean, "pooling_backward: a mask serves mean pooling only");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
     int64_t channels = x.size(0), images = x.size(1), rows = wp.size(0), expanded = w.size(0);
+    int64_t groups = (images + group - 1) / group;
     if (dx) *dx = at::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooling_backward", [&] {
+        const uint16_t *bits = nullptr;
+        if (mask.defined()) {
+            TORCH_CHECK(mask.numel() == 2 * mask_length<scalar_t>(expanded, images, x.size(2)), "pooling_backward: the mask is not this input's");
+            bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<uint8_t>());
+        }
         BackwardJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(),
-                                  factor.data_ptr<scalar_t>(), channels, images, x.size(2), rows, expanded, pooling,
-                                  dx ? dx->data_ptr<scalar_t>() : nullptr};
-        // Each chunk of images sums into lanes of its own; the chunks are then added in the
-        // order of their images, so that a given thread count always gives the same sums.
+                                  factor.data_ptr<scalar_t>(), channels, images, x.size(2), rows, expanded, group, pooling,
+                                  dx ? dx->data_ptr<scalar_t>() : nullptr, bits};
+        // Each task's groups sum into lanes of its own; the tasks are then added in the order of
+        // their groups, so that a given thread count always gives the same sums.
         std::mutex lock;
         std::map<int64_t, BackwardLanes<scalar_t>> chunks;
-        ctorch::parallel_for(0, images, 1, [&](int64_t first, int64_t last) {
+        ctorch::parallel_for(0, groups, 1, [&](int64_t first, int64_t last) {
             BackwardLanes<scalar_t> lanes;
-            run_backward(job, first, last, lanes);
+            lanes.g_x.assign(static_cast<size_t>(rows * channels), Vec<scalar_t>{});
+            lanes.sum_g.assign(static_cast<size_t>(rows), Vec<scalar_t>{});
+            for (int64_t i = first; i < last; ++i) run_backward(job, i, lanes);
             std::lock_guard<std::mutex> hold(lock);
             chunks.emplace(first, std::move(lanes));
         });

@@ -120,20 +120,24 @@ import Torch
         }
     }
 
-    /// The GEMM tiles with the forward's ReLU mask (mean pooling on the CPU) over spans that
-    /// leave partial 16-position words: 81 positions are five words and one position; tiles of
-    /// 40 positions split images across tiles, tiles of 3 images hold 243 columns. In float32,
-    /// the float64 above and with running statistics.
+    /// The forward's ReLU mask (mean pooling on the CPU), kept by the GEMM tiles and by the
+    /// kernels, over spans that leave partial 16-position words: 81 positions are five words and
+    /// one position (ten 8-lane vectors and one in float64); tiles of 40 positions split images
+    /// across tiles, tiles of 3 images hold 243 columns (and make the kernels' groups 3 images
+    /// and 1). In float32, the float64 above and with running statistics.
     @Test(arguments: [DType.float32, .float64], [true, false])
-    func theTilesMaskGivesTheComposedOps(_ dtype: DType, batchStatistics: Bool) {
+    func theMaskGivesTheComposedOps(_ dtype: DType, batchStatistics: Bool) {
         let inputs = Inputs(seed: 18, shape: (4, 40, 33, 9, 9), dtype: dtype)
         let expected = Self.run(inputs, fused: false, batchStatistics: batchStatistics, pooling: .mean)
         let (rtol, atol) = dtype == .float32 ? (1e-4, 1e-5) : (1e-10, 1e-12)
         for tile in [nil, 33 * 40, 33 * 7, 3 * 33 * 81] {
-            let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: .mean, tileElements: tile)
-            for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
-                #expect(a.dtype == dtype)
-                #expect(a.allClose(b, rtol: rtol, atol: atol), "\(name), tile \(tile.map(String.init) ?? "default")")
+            for kernels in [true, false] {
+                let fused = Self.run(inputs, fused: true, batchStatistics: batchStatistics, pooling: .mean, tileElements: tile,
+                                     cpuKernels: kernels)
+                for (name, (a, b)) in zip(Self.names, zip(fused, expected)) {
+                    #expect(a.dtype == dtype)
+                    #expect(a.allClose(b, rtol: rtol, atol: atol), "\(name), tile \(tile.map(String.init) ?? "default"), kernels \(kernels)")
+                }
             }
         }
     }
