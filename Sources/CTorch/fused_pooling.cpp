@@ -187,8 +187,8 @@ bool needs_channel_major(bool kernels, const std::vector<Tile> &all) {
 }
 
 // Whether the CPU kernels take this input (they read it channel-major).
-bool kernels_take(const at::Tensor &input, bool cpu_kernels, const std::vector<Tile> &all) {
-    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1), needs_channel_major(false, all));
+bool kernels_take(const at::Tensor &input, bool cpu_kernels) {
+    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1));
 }
 
 struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReLUPool> {
@@ -233,7 +233,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         int64_t tile_elements = budget;
         budget = budget > 0 ? budget : default_budget(input);
         std::vector<Tile> all = tiles(images, positions, expanded, budget);
-        bool kernels = kernels_take(input, cpu_kernels, all);
+        bool kernels = kernels_take(input, cpu_kernels);
         bool masks = !kernels && ctorch::masks_apply(input, pooling);
         Layout in(input, needs_channel_major(kernels, all));
         const at::Tensor &x = in.x;

@@ -25,9 +25,8 @@ inline Pooling pooling_kind(int32_t code) {
 constexpr double square_root_epsilon = 1e-6;
 
 // Whether the CPU kernels below take x, channel-major [C, ...]: float32 or float64 on the CPU,
-// with few enough channels that they beat GEMMs; more where the GEMMs' tiles would need x
-// `copied` channel-major too.
-bool cpu_kernels_apply(const at::Tensor &x, bool copied);
+// with few enough channels that they beat GEMMs.
+bool cpu_kernels_apply(const at::Tensor &x);
 
 // Images per group, the kernels' unit of work, for x [C, N, P]: from the caller's tile size
 // (elements of the expansion, whole images to a tile) where it gives one (> 0), else from the

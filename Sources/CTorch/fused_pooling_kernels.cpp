@@ -552,18 +552,16 @@ std::pair<at::Tensor, at::Tensor> padded_rows(const at::Tensor &w, const at::Ten
 
 } // namespace
 
-// One head's forward and backward on the 2-core test machine, kernels against GEMMs over tiles
-// (fastest of 12): at the demo's shapes (D = 256; C = 16, 32, 64, 128 at 28², 14², 7², 4²) the
-// kernels took 0.5 to 0.85 of the tiles' time, and at the bench config's (D = 512; C = 64 to 512
-// at 32² to 4²) 0.3 to 0.55 forward and 0.35 to 0.95 backward. Beyond 128 channels they need
-// the channel-major copy of x (as large as x), which the tiles of a large feature map do
-// without: ResNet-50's first heads at 224² keep the tiles, and their memory.
-constexpr int64_t kMostChannels = 128;
-constexpr int64_t kMostChannelsCopied = 512;
+// The kernels reach about 100 GFLOP/s on the 2-core test machine at any C (their multiply-adds
+// are the bound); GEMMs over tiles reach 46 at C = 16, 77 at 32, 105 at 64 and 110 to 145 at
+// 128 and more, where OpenBLAS's blocking beats this simple one (forward, D = 512, 32²).
+// (Timed alone, the kernels with the mask also beat the tiles at C = 64 to 512, by up to 3×;
+// in the bench config's step the difference did not show above the machine's noise.)
+constexpr int64_t kMostChannels = 32;
 
-bool cpu_kernels_apply(const at::Tensor &x, bool copied) {
+bool cpu_kernels_apply(const at::Tensor &x) {
     return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) && x.dim() >= 2 &&
-           x.size(0) <= (copied ? kMostChannelsCopied : kMostChannels);
+           x.size(0) <= kMostChannels;
 }
 
 int64_t kernel_group(const at::Tensor &x, int64_t expanded, int64_t tile_elements) {
@@ -578,7 +576,7 @@ int64_t kernel_group(const at::Tensor &x, int64_t expanded, int64_t tile_element
 }
 
 at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, Pooling pooling, int64_t group, at::Tensor *mask) {
-    TORCH_CHECK(cpu_kernels_apply(x, true) && x.is_contiguous() && x.dim() == 3 && group > 0,
+    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && group > 0,
                 "pooled_sums: expected a contiguous [C, N, P] CPU tensor and a group of images");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
@@ -601,7 +599,7 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
 
 void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
                       int64_t group, const at::Tensor &mask, at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g) {
-    TORCH_CHECK(cpu_kernels_apply(x, true) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous() && group > 0,
+    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous() && group > 0,
                 "pooling_backward: expected a contiguous [C, N, P] CPU tensor, a contiguous factor and a group of images");
     TORCH_CHECK(!mask.defined() || pooling == Pooling::mean, "pooling_backward: a mask serves mean pooling only");
     at::Tensor wp, bp;
