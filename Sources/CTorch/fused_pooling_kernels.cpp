@@ -334,6 +334,9 @@ template <typename T> [[gnu::always_inline]] inline void recomputing_backward(co
     for (int64_t i = 0; i < count; i += kVectors) {
         block.load(job.x, ld, C, job.positions, group.first, i, count);
         std::fill(dx.begin(), dx.end(), Vec<T>{});
+        Vec<T> keep[kVectors];
+        CT_UNROLL
+        for (int v = 0; v < kVectors; ++v) keep[v] = lanes_below<T>(block.valid[v]);
         for (int64_t d0 = 0; d0 < job.rows; d0 += kRows) {
             Vec<T> g[kRows][kVectors];
             expand(block, C, job.w, job.b, d0, g);
@@ -346,7 +349,7 @@ template <typename T> [[gnu::always_inline]] inline void recomputing_backward(co
                 CT_UNROLL
                 for (int v = 0; v < kVectors; ++v) {
                     Vec<T> factor = d < job.expanded ? splat<T>(job.factor[d * job.images + block.image[v]]) : Vec<T>{};
-                    factor = lanes_below<T>(block.valid[v]) > 0 ? factor : Vec<T>{};
+                    factor = keep[v] > 0 ? factor : Vec<T>{};
                     g[r][v] = gradient<T>(g[r][v], factor, job.pooling);
                     s += g[r][v];
                 }
