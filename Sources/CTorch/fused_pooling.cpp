@@ -230,6 +230,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                     "conv_bn_relu_pool: expected a 1×1 convolution weight [D, ", channels, ", 1, 1], got ", conv_weight.sizes());
         TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,
                     "conv_bn_relu_pool: float32 or float64 only, got ", input.scalar_type());
+        // As torch's convolution refuses it: no position to pool (and the tiles would divide by 0).
+        TORCH_CHECK(positions > 0, "conv_bn_relu_pool: expected a feature map of at least 1×1, got input ", input.sizes());
         int64_t tile_elements = budget;
         budget = budget > 0 ? budget : default_budget(input);
         std::vector<Tile> all = tiles(images, positions, expanded, budget);

@@ -178,6 +178,26 @@ import Torch
         #expect(fused.allClose(composed, rtol: 1e-5, atol: 1e-6))
     }
 
+    /// An empty feature map is an error, as torch's convolution makes it, with the CPU kernels
+    /// and with the tiles: not a division by zero in the bridge.
+    @Test func anEmptyFeatureMapIsAnErrorAsInTheComposedOps() {
+        let inputs = Inputs(seed: 19)
+        let empty = Tensor.randn([3, Self.channels, 0, 4], dtype: .float64)
+        #expect(throws: TorchError.self) { try withTorchErrors { conv2d(empty, weight: inputs.convWeight) } }
+        for kernels in [true, false] {
+            for tile in [nil, Self.expanded] {
+                #expect(throws: TorchError.self, "kernels \(kernels), tile \(tile.map(String.init) ?? "default")") {
+                    try withTorchErrors {
+                        convBatchNormReLUPool(empty, convWeight: inputs.convWeight, bnWeight: inputs.bnWeight, bnBias: inputs.bnBias,
+                                              runningMean: inputs.runningMean.clone(), runningVar: inputs.runningVar.clone(),
+                                              batchStatistics: false, momentum: Self.momentum, eps: Self.eps, pooling: .mean,
+                                              tileElements: tile, cpuKernels: kernels)
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aKernelLargerThanOneIsAnErrorNotAWrongResult() {
         let inputs = Inputs(seed: 14)
         let wide = Tensor.randn([Self.expanded, Self.channels, 3, 3], dtype: .float64)
