@@ -3,8 +3,8 @@
 // dL/dy (backward) before it leaves them. As GEMMs over tiles, each expanded value is written
 // to memory and read back by the ReLU, the pooling and the gradient: with few input channels a
 // value costs only C multiply-adds, so those passes, not the products, set the time (the
-// demo's block 1 expands 16 channels to 256). From about 64 input channels OpenBLAS's GEMMs are
-// faster than these kernels' simple blocking, so the node uses them only below that.
+// demo's block 1 expands 16 channels to 256). From 64 input channels the node keeps the GEMMs
+// (kMostChannels says why).
 //
 // With mean pooling, dL/dy is the ReLU's mask times a factor per channel and image: the forward
 // keeps the mask, a bit per expanded value, and the backward builds g from it instead of
