@@ -35,8 +35,10 @@ import Torch
         }
         // Two views of [128, 3, 96, 96] floats.
         let viewsMB = 27.0
+        // Without the one arena, 44–71 MB a batch; with it, a few MB at most: 3.4 once, in the
+        // CUDA build's whole suite on 2 busy cores (under 2.7 when run alone).
         let kept = try freshMBPerBatch("")
-        #expect(kept < 0.1 * viewsMB, "\(kept) MB a batch")
+        #expect(kept < 0.25 * viewsMB, "\(kept) MB a batch")
     }
 
     @Test func theCountOfFreshMemorySeesPagesTouchedForTheFirstTime() throws {
