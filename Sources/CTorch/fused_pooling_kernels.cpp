@@ -82,11 +82,12 @@ template <typename T> struct Block {
             vector[v] = k % per_image;
             valid[v] = i + v < count ? std::min(L, positions - vector[v] * L) : 0;
         }
-        packed.assign(static_cast<size_t>(channels * kBlock<T>), T(0));
+        packed.resize(static_cast<size_t>(channels * kBlock<T>));
         for (int64_t c = 0; c < channels; ++c) {
             for (int v = 0; v < kVectors; ++v) {
-                if (valid[v] == 0) continue;
-                std::memcpy(&packed[c * kBlock<T> + v * L], x + c * ld + image[v] * positions + vector[v] * L, valid[v] * sizeof(T));
+                T *to = &packed[c * kBlock<T> + v * L];
+                if (valid[v] > 0) std::memcpy(to, x + c * ld + image[v] * positions + vector[v] * L, valid[v] * sizeof(T));
+                if (valid[v] < L) std::memset(to + valid[v], 0, (L - valid[v]) * sizeof(T));
             }
         }
     }
