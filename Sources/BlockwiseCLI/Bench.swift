@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
     @Option(help: "With --config: also time N data-parallel processes on this machine, against one process.")
     var nprocPerNode: Int?
 
-    @Flag(help: "With --config: time each block's forward, head, projector, loss and backward, and the optimizer.")
+    @Flag(help: "With --config: time each block's forward, head, projector, loss, head's backward and block's backward, and the optimizer.")
     var profile = false
 
     @Option(help: .hidden)
@@ -127,8 +127,10 @@ struct Bench: ParsableCommand {
 
     /// Milliseconds per step by block and part, then the step's own parts.
     private func printProfile(_ profile: TrainingBenchmark.Profile) {
-        let parts = ["forward", "head", "projector", "loss", "backward"]
-        print("ms per step   " + parts.map { $0.leftPadded(10) }.joined() + "     total".leftPadded(10))
+        let parts = ["forward", "head", "projector", "loss", "head_backward", "backward"]
+        // The head's backward: from the loss to the block's output; the block's follows.
+        let titles = ["forward", "head", "projector", "loss", "head bwd", "backward"]
+        print("ms per step   " + titles.map { $0.leftPadded(10) }.joined() + "     total".leftPadded(10))
         for (k, times) in profile.blocks.enumerated() {
             let total = parts.reduce(0) { $0 + (times[$1] ?? 0) }
             print("block \(k + 1)".padding(toLength: 13, withPad: " ", startingAt: 0)
@@ -139,7 +141,7 @@ struct Bench: ParsableCommand {
               + String(format: "; whole step %.1f ms", profile.totalMilliseconds))
         guard let memory = profile.blockPeakMemoryMB, let stepMemory = profile.stepPeakMemoryMB else { return }
         print("\npeak MB of tensors above the step's start, by part (blank: not run)")
-        print("              " + parts.map { $0.leftPadded(10) }.joined())
+        print("              " + titles.map { $0.leftPadded(10) }.joined())
         for (k, peaks) in memory.enumerated() {
             print("block \(k + 1)".padding(toLength: 13, withPad: " ", startingAt: 0)
                   + parts.map { peaks[$0].map { String(format: "%10.0f", $0) } ?? "".leftPadded(10) }.joined())

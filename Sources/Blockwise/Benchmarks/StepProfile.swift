@@ -2,14 +2,18 @@ import Foundation
 import Torch
 
 /// Where a training step's time goes (`blockwise bench --config F --profile`): per block, its
-/// forward pass, head, projector, loss and backward pass; per step, the online probe, the
+/// forward pass, head, projector, loss, and backward passes (the head's, then the block's); per step, the online probe, the
 /// gradient exchange and the optimizer. Each mark waits for the device, so the profiled steps
 /// are slower than plain ones on a GPU; the parts' shares are what it is for. Where the device's
 /// tensor memory is counted (`TensorMemory`), each part's peak is kept too, as bytes above
 /// what tensors held when the step began: where a step's memory goes.
 public final class StepProfile: @unchecked Sendable {
     public enum Part: String, CaseIterable, Codable, Sendable {
-        case forward, head, projector, loss, backward
+        case forward, head, projector, loss
+        /// The backward through a block's loss, projector and head, to the block's output.
+        case headBackward = "head_backward"
+        /// The backward through the block itself (in a blockwise step; otherwise the whole backward).
+        case backward
         /// Parts of the whole step, not of a block.
         case probe, exchange, optimizer
     }
@@ -91,7 +95,7 @@ extension TrainingBenchmark {
         let start = Date()
         for _ in 0..<steps { _ = try setup.optimise(batch, phase: phase) }
         let total = Date().timeIntervalSince(start) / Double(steps)
-        let blockParts: [StepProfile.Part] = [.forward, .head, .projector, .loss, .backward]
+        let blockParts: [StepProfile.Part] = [.forward, .head, .projector, .loss, .headBackward, .backward]
         let stepParts: [StepProfile.Part] = [.probe, .exchange, .optimizer]
         let table = { (block: Int?, parts: [StepProfile.Part], value: (Int?, StepProfile.Part) -> Double?) in
             Dictionary(uniqueKeysWithValues: parts.compactMap { part in value(block, part).map { (part.rawValue, $0) } })

@@ -116,14 +116,23 @@ public struct BlockwiseStep {
             // last: the backward, which takes the latest-made node first, then runs view B's head
             // and block before view A's head, so that A's head gradient for the block output is
             // not held through B's block. The outputs go to afterForward before B's head.
+            //
+            // Under `--profile`, each head takes a leaf copy of its input, so the loss's backward
+            // stops at the block's output and the heads' backward is timed apart from the block's,
+            // which then runs from the leaves' gradients: the same gradients, one graph cut.
+            let splitsBackward = profile != nil && trained && phase.stopGradient
+            var headInputs: (Tensor, Tensor)?
             let embeddings: (Tensor, Tensor)? = try autocast(hA.device) {
                 forward(k, &hA, frozen: frozen, generator: generator)
-                let gA = trained ? head(k, hA) : nil
+                let inA = splitsBackward ? hA.detach().requiresGrad_() : hA
+                let gA = trained ? head(k, inA) : nil
                 forward(k, &hB, frozen: frozen, generator: generator)
                 result.outputs[k] = (hA.detach(), hB.detach())
                 try afterForward(k, result.outputs[k]!.0, result.outputs[k]!.1)
                 guard let gA else { return nil }
-                let gB = head(k, hB)
+                let inB = splitsBackward ? hB.detach().requiresGrad_() : hB
+                if splitsBackward { headInputs = (inA, inB) }
+                let gB = head(k, inB)
                 defer { profile?.mark(k, .projector) }
                 return (network.projectors[k](gA), network.projectors[k](gB))
             }
@@ -134,6 +143,11 @@ public struct BlockwiseStep {
             result.losses[k] = loss.detach()
             if phase.stopGradient {
                 loss.backward()
+                if let (inA, inB) = headInputs {
+                    profile?.mark(k, .headBackward)
+                    if let gradient = inB.grad, hB.requiresGrad { hB.backward(gradient) }
+                    if let gradient = inA.grad, hA.requiresGrad { hA.backward(gradient) }
+                }
                 profile?.mark(k, .backward)
                 try afterBackward(k)
             } else {
