@@ -2,8 +2,8 @@ import Foundation
 import Torch
 
 /// Where a training step's time goes (`blockwise bench --config F --profile`): per block, its
-/// forward pass, head, projector, loss, and backward passes (the head's, then the block's); per step, the online probe, the
-/// gradient exchange and the optimizer. Each mark waits for the device, so the profiled steps
+/// forward pass, head, projector, loss, and backward passes (the head's, then the block's); per
+/// step, the online probe, the gradient exchange and the optimizer. Each mark waits for the device, so the profiled steps
 /// are slower than plain ones on a GPU; the parts' shares are what it is for. Where the device's
 /// tensor memory is counted (`TensorMemory`), each part's peak is kept too, as bytes above
 /// what tensors held when the step began: where a step's memory goes.

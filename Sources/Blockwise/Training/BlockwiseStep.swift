@@ -119,7 +119,8 @@ public struct BlockwiseStep {
             //
             // Under `--profile`, each head takes a leaf copy of its input, so the loss's backward
             // stops at the block's output and the heads' backward is timed apart from the block's,
-            // which then runs from the leaves' gradients: the same gradients, one graph cut.
+            // which then runs from the leaves' gradients: the same gradients, one graph cut (and
+            // both views' gradients at the block's output held through the block's backward).
             let splitsBackward = profile != nil && trained && phase.stopGradient
             var headInputs: (Tensor, Tensor)?
             let embeddings: (Tensor, Tensor)? = try autocast(hA.device) {
