@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Torch
+@testable import Torch
 
 /// Optimizer steps against PyTorch (fixture optim.json from make_fixtures.py) and by hand.
 @Suite("Optimizers")
@@ -115,6 +115,42 @@ struct OptimizerTests {
         still.grad = nil
         lars.step()
         #expect(Swift.abs(bias.toArray(Float.self)[0] - (0.8 - 0.1 * (0.9 * 2 - 1))) < 1e-6)
+    }
+
+    @Test("LARS's two-pass CPU update equals the composed ATen ops, over many chunks, in float32 and float64",
+          arguments: [DType.float32, .float64])
+    func larsFusedEqualsComposed(dtype: DType) {
+        // Sizes past several of the norms' 32,768-element chunks and not a multiple of their 8
+        // lanes, a bias (unscaled, undecayed), a zero weight (ratio 1) and a transposed weight,
+        // which is not contiguous and so takes the composed ops on both sides.
+        let generator = Generator(seed: 7)
+        let shapes = [[3, 32768 + 5], [300, 7], [11], [4, 4]]
+        func parameters() -> [Tensor] {
+            let made = shapes.map { Tensor.randn($0, dtype: dtype, generator: Generator(seed: UInt64($0.reduce(1, *)))) }
+            made[3].mul_(0)
+            return made + [Tensor.randn([6, 5], dtype: dtype, generator: Generator(seed: 3)).t]
+        }
+        let fused = parameters().map { $0.requiresGrad_() }
+        let composed = parameters().map { $0.requiresGrad_() }
+        func make(_ params: [Tensor]) -> LARS {
+            LARS(groups: ParameterGroup.weightsAndBiases(params, weightLR: 0.3, biasLR: 0.01, weightDecay: 1e-3))
+        }
+        let fusedLARS = make(fused), composedLARS = make(composed)
+        composedLARS.fusesOnCPU = false
+        let tolerance = dtype == .float64 ? 1e-12 : 1e-5
+        for step in 1...3 {
+            for (a, b) in zip(fused, composed) {
+                let grad = Tensor.randn(a.shape, dtype: dtype, generator: generator)
+                a.grad = grad
+                b.grad = grad.clone()
+            }
+            fusedLARS.step()
+            composedLARS.step()
+            for (index, (a, b)) in zip(fused, composed).enumerated() {
+                #expect(close(a, b, atol: tolerance, rtol: tolerance), "\(dtype) parameter \(index) after step \(step)")
+                #expect(!a.equal(parameters()[index]), "\(dtype) parameter \(index) moved")
+            }
+        }
     }
 
     @Test("parameters without a gradient are skipped and get no state")

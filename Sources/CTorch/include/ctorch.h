@@ -188,6 +188,12 @@ int32_t ct_add_scaled_(ct_tensor t, ct_tensor other, double alpha);
 int32_t ct_addcmul_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
 int32_t ct_addcdiv_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
 int32_t ct_lerp_(ct_tensor t, ct_tensor end, double weight);
+/* One LARS step of one parameter in place (lars.cpp): d = g + weight_decay·p, times the trust
+ * ratio η‖p‖/‖d‖ (1 where a norm is 0) when scaled, else d = g; μ ← momentum·μ + d;
+ * p ← p − lr·μ. allow_fused 0 takes the composed ATen ops even where the CPU's two-pass
+ * loop applies (float or double, contiguous, on the CPU). */
+int32_t ct_lars_update_(ct_tensor parameter, ct_tensor grad, ct_tensor momentum_buffer, double lr, double weight_decay,
+                        double momentum, double eta, int32_t scaled, int32_t allow_fused);
 int32_t ct_copy_(ct_tensor dst, ct_tensor src);
 int32_t ct_zero_(ct_tensor t);
 int32_t ct_fill_(ct_tensor t, ct_scalar value);

@@ -1,3 +1,5 @@
+import CTorch
+
 /// LARS (layer-wise adaptive rate scaling) exactly as the Barlow Twins reference
 /// (facebookresearch/barlowtwins, main.py), which the paper trains with:
 ///
@@ -9,6 +11,9 @@
 /// With `excludeBiasAndNorm` (the reference's setting), parameters of one dimension —
 /// biases and BatchNorm's weight and bias — get neither weight decay nor the trust
 /// ratio: for them d = g.
+///
+/// The update runs in the bridge (lars.cpp), one call per parameter: on the CPU in two passes
+/// over memory instead of the composed ops' seventeen or so.
 public final class LARS: Optimizer {
     public var parameterGroups: [ParameterGroup]
     public var state = ParameterStates()
@@ -27,22 +32,14 @@ public final class LARS: Optimizer {
         self.excludeBiasAndNorm = excludeBiasAndNorm
     }
 
+    /// False takes the composed ATen ops on the CPU too, which the tests compare against.
+    var fusesOnCPU = true
+
     public func step() {
         withNoGrad {
             for group in parameterGroups {
                 for parameter in group.params {
                     guard let grad = parameter.grad else { continue }
-                    var direction = grad
-                    if !(excludeBiasAndNorm && parameter.rank == 1) {
-                        direction = grad.clone().add_(parameter, alpha: group.weightDecay)
-                        let parameterNorm = parameter.norm()
-                        let updateNorm = direction.norm()
-                        let one = Tensor.ones(like: parameterNorm)
-                        // Computed on the device: no synchronisation to read the norms.
-                        let trustRatio = `where`(parameterNorm .> 0,
-                                                 `where`(updateNorm .> 0, eta * parameterNorm / updateNorm, one), one)
-                        direction = direction * trustRatio
-                    }
                     let mu: Tensor
                     if let existing = state[parameter].tensors["mu"] {
                         mu = existing
@@ -50,8 +47,10 @@ public final class LARS: Optimizer {
                         mu = Tensor.zeros(like: parameter)
                         state[parameter].tensors["mu"] = mu
                     }
-                    mu.mul_(momentum).add_(direction)
-                    parameter.add_(mu, alpha: -group.lr)
+                    // One call per parameter (lars.cpp): two passes over memory on the CPU.
+                    let scaled = !(excludeBiasAndNorm && parameter.rank == 1)
+                    check(ct_lars_update_(parameter.handle, grad.handle, mu.handle, group.lr, group.weightDecay, momentum,
+                                          eta, scaled ? 1 : 0, fusesOnCPU ? 1 : 0))
                 }
             }
         }
