@@ -29,7 +29,8 @@ double trust_ratio(double parameter_norm, double update_norm, double eta) {
 }
 
 template <typename T>
-void fused(T *__restrict p, const T *__restrict g, T *__restrict mu, int64_t n, double lr, double weight_decay, double momentum, double eta, bool scaled) {
+void fused(T *__restrict p, const T *__restrict g, T *__restrict mu, int64_t n, double lr, double weight_decay,
+           double momentum, double eta, bool scaled) {
     const T decay = static_cast<T>(weight_decay);
     T ratio = 1;
     if (scaled) {
