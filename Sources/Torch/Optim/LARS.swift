@@ -47,7 +47,6 @@ public final class LARS: Optimizer {
                         mu = Tensor.zeros(like: parameter)
                         state[parameter].tensors["mu"] = mu
                     }
-                    // One call per parameter (lars.cpp): two passes over memory on the CPU.
                     let scaled = !(excludeBiasAndNorm && parameter.rank == 1)
                     check(ct_lars_update_(parameter.handle, grad.handle, mu.handle, group.lr, group.weightDecay, momentum,
                                           eta, scaled ? 1 : 0, fusesOnCPU ? 1 : 0))
