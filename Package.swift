@@ -32,8 +32,15 @@ struct LibTorch {
     }
 
     /// libtorch 1.x defines `TORCH_VERSION_MAJOR 1` in version.h; 2.x moved it elsewhere.
+    /// Every libtorch has the file: without it no standard is right, and a guess would fail
+    /// later in libtorch's headers with errors that name neither the file nor the cause.
     static func standard(forVersionHeader path: String) -> CXXLanguageStandard {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            fatalError("""
+                cannot read libtorch's \(path): install libtorch-dev (`make deps`), \
+                or set LIBTORCH to a folder with include/ and lib/ (a pip torch package folder)
+                """)
+        }
         return text.contains("TORCH_VERSION_MAJOR 1\n") ? .cxx17 : .cxx20
     }
 }
