@@ -171,6 +171,14 @@ struct Bench: ParsableCommand {
         print(String(format: "%@ (%@, batch %d, %@, %@)", result.config, result.mode, result.batchSize, result.device, who))
         print(String(format: "  steps alone     %8.1f images/s   peak RSS %7.0f MB (%.0f MB above the %.0f MB before the steps)",
                      result.stepImagesPerSecond, result.stepPeakMemoryMB, result.stepMemoryMB, result.baselineMemoryMB))
+        if let wall = result.stepSeconds, let cpu = result.stepCPUSeconds, !wall.isEmpty, !cpu.isEmpty {
+            let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+            print(String(format: "  steps alone     median step %.2f s, %.2f s of CPU time (this process's threads)", median(wall), median(cpu)))
+        }
+        if let stolen = result.stolenShare {
+            print(String(format: "  machine         %.0f%% of the CPUs' time went to other guests of the hypervisor during the steps (steal)%@",
+                         100 * stolen, stolen >= 0.05 ? ": these wall times are not those of a quiet machine" : ""))
+        }
         if let peak = result.stepPeakTensorMemoryMB, let step = result.stepTensorMemoryMB {
             print(String(format: "  steps alone     tensors' peak %.0f MB on %@ (%.0f MB above what they held before the steps)",
                          peak, result.device, step))

@@ -22,6 +22,13 @@ public enum TrainingBenchmark {
         /// runs on a noisy machine better than the mean. Nil on a GPU, where a step's end is
         /// known only by waiting for the device, which would hold back the next step.
         public var stepSeconds: [Double]? = nil
+        /// The CPU seconds of each of those steps, every thread of this process: on a machine
+        /// whose hypervisor takes turns with other guests, they stretch less than wall time.
+        public var stepCPUSeconds: [Double]? = nil
+        /// The share of the machine's CPU time its hypervisor gave to other guests during the
+        /// steps alone (steal, `MachineTime`): above a few percent, the wall times above were
+        /// measured on a machine partly taken. Nil where the kernel does not say.
+        public var stolenShare: Double? = nil
         public var stepPeakMemoryMB: Double
         /// The most memory tensors held at once on the training device during the steps alone
         /// (`TensorMemory`: on CUDA `torch.cuda.max_memory_allocated`); nil where not counted.
@@ -117,7 +124,8 @@ public enum TrainingBenchmark {
         let fed = try time(setup, steps: steps, warmup: warmup, loadData: true)
         var result = Result(config: name, mode: config.training.mode.rawValue, device: setup.device.description,
                             threads: Runtime.threads, batchSize: config.data.batchSize, steps: steps,
-                            stepImagesPerSecond: alone.imagesPerSecond, stepSeconds: alone.stepSeconds, stepPeakMemoryMB: alone.peakMemoryMB,
+                            stepImagesPerSecond: alone.imagesPerSecond, stepSeconds: alone.stepSeconds, stepCPUSeconds: alone.stepCPUSeconds,
+                            stolenShare: alone.stolenShare, stepPeakMemoryMB: alone.peakMemoryMB,
                             baselineMemoryMB: alone.baselineMemoryMB, stepMemoryMB: alone.peakMemoryMB - alone.baselineMemoryMB,
                             imagesPerSecondWithData: fed.imagesPerSecond, peakMemoryMBWithData: fed.peakMemoryMB,
                             freeHeldMemoryMB: alone.freeHeldMemoryMB)
@@ -206,8 +214,8 @@ public enum TrainingBenchmark {
     /// peak − baseline is what the steps add, and the memory malloc holds free after them.
     /// Also the tensors' memory on the device over the same steps, and before them.
     static func time(_ setup: TrainingSetup, steps: Int, warmup: Int, loadData: Bool) throws
-        -> (imagesPerSecond: Double, stepSeconds: [Double]?, peakMemoryMB: Double, baselineMemoryMB: Double,
-            freeHeldMemoryMB: Double, tensorMemory: (beforeMB: Double, peakMB: Double)?)
+        -> (imagesPerSecond: Double, stepSeconds: [Double]?, stepCPUSeconds: [Double]?, stolenShare: Double?, peakMemoryMB: Double,
+            baselineMemoryMB: Double, freeHeldMemoryMB: Double, tensorMemory: (beforeMB: Double, peakMB: Double)?)
     {
         precondition(warmup >= 1, "the peak is measured from the last warm-up step")
         let loader = try setup.loader(phase: 0)
@@ -226,21 +234,27 @@ public enum TrainingBenchmark {
         try step()
         Runtime.synchronize(setup.device)
         setup.dataParallel?.resetWaitTime()
+        let machineStart = MachineTime.sample()
         let start = Date()
         var stepSeconds: [Double] = []
+        var stepCPUSeconds: [Double] = []
         for _ in 0..<steps {
             let stepStart = Date()
+            let cpuStart = MachineTime.processSeconds()
             try step()
             stepSeconds.append(Date().timeIntervalSince(stepStart))
+            stepCPUSeconds.append(MachineTime.processSeconds() - cpuStart)
         }
         Runtime.synchronize(setup.device)
         let seconds = Date().timeIntervalSince(start)
+        let stolen = MachineTime.sample().flatMap { end in machineStart.flatMap { MachineTime.stolenShare(from: $0, to: end) } }
         let megabytes = { (bytes: Int) in Double(bytes) / 1_048_576 }
         let tensors = try tensorsBefore.map { before in
             (beforeMB: megabytes(before.allocatedBytes), peakMB: megabytes(try TensorMemory.of(setup.device).peakAllocatedBytes))
         }
-        return (Double(steps * setup.config.data.batchSize) / seconds, setup.device == .cpu ? stepSeconds : nil, ProcessMemory.peakMB(), baseline,
-                Runtime.freeHostMemoryHeldMB, tensors)
+        let onCPU = setup.device == .cpu
+        return (Double(steps * setup.config.data.batchSize) / seconds, onCPU ? stepSeconds : nil, onCPU ? stepCPUSeconds : nil, stolen,
+                ProcessMemory.peakMB(), baseline, Runtime.freeHostMemoryHeldMB, tensors)
     }
 
     /// `blockwise bench --data SPEC --config FILE`: the loader's rate on `spec` against the rate
