@@ -177,7 +177,7 @@ struct Bench: ParsableCommand {
         }
         if let stolen = result.stolenShare {
             print(String(format: "  machine         %.0f%% of the CPUs' time went to other guests of the hypervisor during the steps (steal)%@",
-                         100 * stolen, stolen >= 0.05 ? ": these wall times are not those of a quiet machine" : ""))
+                         100 * stolen, stolen >= MachineTime.noticeableStolenShare ? ": these wall times are not those of a quiet machine" : ""))
         }
         if let peak = result.stepPeakTensorMemoryMB, let step = result.stepTensorMemoryMB {
             print(String(format: "  steps alone     tensors' peak %.0f MB on %@ (%.0f MB above what they held before the steps)",

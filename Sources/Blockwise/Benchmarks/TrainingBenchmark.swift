@@ -26,7 +26,7 @@ public enum TrainingBenchmark {
         /// whose hypervisor takes turns with other guests, they stretch less than wall time.
         public var stepCPUSeconds: [Double]? = nil
         /// The share of the machine's CPU time its hypervisor gave to other guests during the
-        /// steps alone (steal, `MachineTime`): above a few percent, the wall times above were
+        /// steps alone (steal, `MachineTime`): from `noticeableStolenShare`, the wall times above were
         /// measured on a machine partly taken. Nil where the kernel does not say.
         public var stolenShare: Double? = nil
         public var stepPeakMemoryMB: Double

@@ -40,6 +40,9 @@ public enum MachineTime {
         return Sample(total: ticks.reduce(0, +), stolen: ticks.count == 8 ? ticks[7] : 0)
     }
 
+    /// From this share of stolen time, wall times are not those of a quiet machine (`bench` says so).
+    public static let noticeableStolenShare = 0.05
+
     /// The share of the machine's CPU time stolen between two samples; nil where no time passed
     /// between them as the kernel counts it (a tick is 10 ms).
     public static func stolenShare(from start: Sample, to end: Sample) -> Double? {
