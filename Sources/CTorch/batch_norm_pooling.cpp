@@ -8,6 +8,13 @@
 // more, from cache, to write dL/du. Arithmetic is in float32 (float64 for float64 input); u and
 // dL/du keep u's type, and the output does too, as the composed ops' output does under autocast.
 //
+// u in channels-last order (the backbone's memory format `model.memory_format: channels-last`,
+// in which oneDNN's bf16 convolution runs 2–4× faster) is read as it lies, [N, H·W, D]: each
+// image is one task, its rows vectors across channels. An image's values are read for its part
+// of the statistics (twice, the second time from cache) and, once the whole batch's statistics
+// are known, once more for its pooled sums; backward reads each image once for its part of S1
+// and S2 and once for dL/du. The images' parts combine in image order, in double.
+//
 // With x̂ = (u − mean)·invstd, y = γ x̂ + β, r = ReLU(y), g = dL/dy over M = N·H·W values:
 //   dβ = S1, dγ = S2, and with batch statistics dL/du = γ·invstd·(g − S1/M − x̂·S2/M);
 //   with running statistics dL/du = γ·invstd·g.
@@ -194,14 +201,147 @@ template <typename T> [[gnu::always_inline]] inline void backward_channels(const
     }
 }
 
+
+// Channels-last u [N, P, D]: an image's rows, vectors across channels. Lanes past D (when D is
+// not a multiple of the vector width) are read by scalar loops instead.
+template <typename T> struct Rows {
+    const Job<T> &job;
+    Math<T> *first, *second;  // per image and channel [N, D]: mean and M2, or S1 and S2
+
+    // Channels [v·L, v·L + L) of row p of image n.
+    const T *at(int64_t n, int64_t p) const { return job.u + (n * job.positions + p) * job.channels; }
+};
+
+// Image n's mean and sum of squared deviations per channel, into first and second [n, ·].
+template <typename T> [[gnu::always_inline]] inline void image_statistics(const Rows<T> &rows, int64_t n) {
+    using M = Math<T>;
+    constexpr int64_t L = Lanes<M>::width;
+    const Job<T> &job = rows.job;
+    const int64_t D = job.channels, whole = D / L * L, P = job.positions;
+    M *mean = rows.first + n * D, *squares = rows.second + n * D;
+    for (int64_t d = 0; d < D; ++d) mean[d] = squares[d] = 0;
+    for (int64_t p = 0; p < P; ++p) {
+        const T *row = rows.at(n, p);
+        for (int64_t d = 0; d < whole; d += L) store(mean + d, load(mean + d) + widen(row + d));
+        for (int64_t d = whole; d < D; ++d) mean[d] += static_cast<M>(row[d]);
+    }
+    for (int64_t d = 0; d < D; ++d) mean[d] /= static_cast<M>(P);
+    for (int64_t p = 0; p < P; ++p) {
+        const T *row = rows.at(n, p);
+        for (int64_t d = 0; d < whole; d += L) {
+            Vec<M> e = widen(row + d) - load(mean + d);
+            store(squares + d, load(squares + d) + e * e);
+        }
+        for (int64_t d = whole; d < D; ++d) {
+            M e = static_cast<M>(row[d]) - mean[d];
+            squares[d] += e * e;
+        }
+    }
+}
+
+// Image n's pooled sums Σ_p pool(ReLU(scale·u + shift)), scale and shift per channel [D].
+template <typename T>
+[[gnu::always_inline]] inline void image_sums(const Rows<T> &rows, int64_t n, const Math<T> *scale, const Math<T> *shift) {
+    using M = Math<T>;
+    constexpr int64_t L = Lanes<M>::width;
+    const Job<T> &job = rows.job;
+    const int64_t D = job.channels, whole = D / L * L;
+    M *sums = job.sums + n * D;
+    for (int64_t d = 0; d < D; ++d) sums[d] = 0;
+    for (int64_t p = 0; p < job.positions; ++p) {
+        const T *row = rows.at(n, p);
+        for (int64_t d = 0; d < whole; d += L) {
+            store(sums + d, load(sums + d) + pooled<M>(widen(row + d) * load(scale + d) + load(shift + d), job.pooling));
+        }
+        for (int64_t d = whole; d < D; ++d) sums[d] += pooled<M>(static_cast<M>(row[d]) * scale[d] + shift[d], job.pooling);
+    }
+}
+
+// Image n's S1 = Σ g and S2 = Σ g x̂ per channel, into first and second [n, ·].
+template <typename T>
+[[gnu::always_inline]] inline void image_gradient_sums(const Rows<T> &rows, int64_t n, const Math<T> *scale, const Math<T> *shift) {
+    using M = Math<T>;
+    constexpr int64_t L = Lanes<M>::width;
+    const Job<T> &job = rows.job;
+    const int64_t D = job.channels, whole = D / L * L;
+    const M *factor = job.factor + n * D;
+    M *s1 = rows.first + n * D, *s2 = rows.second + n * D;
+    for (int64_t d = 0; d < D; ++d) s1[d] = s2[d] = 0;
+    for (int64_t p = 0; p < job.positions; ++p) {
+        const T *row = rows.at(n, p);
+        for (int64_t d = 0; d < whole; d += L) {
+            Vec<M> u = widen(row + d);
+            Vec<M> g = gradient<M>(u * load(scale + d) + load(shift + d), load(factor + d), job.pooling);
+            store(s1 + d, load(s1 + d) + g);
+            store(s2 + d, load(s2 + d) + g * ((u - load(job.mean + d)) * load(job.invstd + d)));
+        }
+        for (int64_t d = whole; d < D; ++d) {
+            M u = static_cast<M>(row[d]);
+            M g = gradient<M>(u * scale[d] + shift[d], factor[d], job.pooling);
+            s1[d] += g;
+            s2[d] += g * ((u - job.mean[d]) * job.invstd[d]);
+        }
+    }
+}
+
+// Image n's dL/du = scale·(g − k1 − x̂·k2), k1 and k2 per channel [D] (0 with running statistics).
+template <typename T>
+[[gnu::always_inline]] inline void image_input_gradient(const Rows<T> &rows, int64_t n, const Math<T> *scale, const Math<T> *shift,
+                                                        const Math<T> *k1, const Math<T> *k2) {
+    using M = Math<T>;
+    constexpr int64_t L = Lanes<M>::width;
+    const Job<T> &job = rows.job;
+    const int64_t D = job.channels, whole = D / L * L;
+    const M *factor = job.factor + n * D;
+    for (int64_t p = 0; p < job.positions; ++p) {
+        const T *row = rows.at(n, p);
+        T *out = job.du + (n * job.positions + p) * D;
+        for (int64_t d = 0; d < whole; d += L) {
+            Vec<M> u = widen(row + d), a = load(scale + d);
+            Vec<M> g = gradient<M>(u * a + load(shift + d), load(factor + d), job.pooling);
+            narrow(out + d, (g - load(k1 + d) - (u - load(job.mean + d)) * load(job.invstd + d) * load(k2 + d)) * a);
+        }
+        for (int64_t d = whole; d < D; ++d) {
+            M u = static_cast<M>(row[d]);
+            M g = gradient<M>(u * scale[d] + shift[d], factor[d], job.pooling);
+            out[d] = static_cast<T>((g - k1[d] - (u - job.mean[d]) * job.invstd[d] * k2[d]) * scale[d]);
+        }
+    }
+}
+
+// The passes of the channels-last node, each over images [first, last). `per_channel` holds
+// scale and shift, then k1 and k2, [D] each.
+enum class RowsPass { statistics, sums, gradient_sums, input_gradient };
+
+template <typename T>
+[[gnu::always_inline]] inline void rows_pass(const Rows<T> &rows, RowsPass pass, const Math<T> *per_channel, int64_t first, int64_t last) {
+    const int64_t D = rows.job.channels;
+    const Math<T> *scale = per_channel, *shift = per_channel + D, *k1 = per_channel + 2 * D, *k2 = per_channel + 3 * D;
+    for (int64_t n = first; n < last; ++n) {
+        switch (pass) {
+        case RowsPass::statistics: image_statistics(rows, n); break;
+        case RowsPass::sums: image_sums(rows, n, scale, shift); break;
+        case RowsPass::gradient_sums: image_gradient_sums(rows, n, scale, shift); break;
+        case RowsPass::input_gradient: image_input_gradient(rows, n, scale, shift, k1, k2); break;
+        }
+    }
+}
+
 // One compiled copy per instruction set.
 template <typename T> void forward_baseline(const Job<T> &j, int64_t a, int64_t b) { forward_channels(j, a, b); }
 template <typename T> void backward_baseline(const Job<T> &j, int64_t a, int64_t b) { backward_channels(j, a, b); }
+template <typename T> void rows_baseline(const Rows<T> &r, RowsPass s, const Math<T> *c, int64_t a, int64_t b) { rows_pass(r, s, c, a, b); }
 #if defined(__x86_64__)
 template <typename T> [[gnu::target("avx512f")]] void forward_avx512(const Job<T> &j, int64_t a, int64_t b) { forward_channels(j, a, b); }
 template <typename T> [[gnu::target("avx512f")]] void backward_avx512(const Job<T> &j, int64_t a, int64_t b) { backward_channels(j, a, b); }
 template <typename T> [[gnu::target("avx2,fma")]] void forward_avx2(const Job<T> &j, int64_t a, int64_t b) { forward_channels(j, a, b); }
 template <typename T> [[gnu::target("avx2,fma")]] void backward_avx2(const Job<T> &j, int64_t a, int64_t b) { backward_channels(j, a, b); }
+template <typename T> [[gnu::target("avx512f")]] void rows_avx512(const Rows<T> &r, RowsPass s, const Math<T> *c, int64_t a, int64_t b) {
+    rows_pass(r, s, c, a, b);
+}
+template <typename T> [[gnu::target("avx2,fma")]] void rows_avx2(const Rows<T> &r, RowsPass s, const Math<T> *c, int64_t a, int64_t b) {
+    rows_pass(r, s, c, a, b);
+}
 #endif
 
 template <typename T> void run(const Job<T> &job, bool forward, int64_t first, int64_t last) {
@@ -215,6 +355,27 @@ template <typename T> void run(const Job<T> &job, bool forward, int64_t first, i
     forward ? forward_baseline(job, first, last) : backward_baseline(job, first, last);
 }
 
+// One pass of the channels-last node over every image, the images shared among the threads.
+template <typename T> void run_rows(const Rows<T> &rows, RowsPass pass, const at::Tensor &per_channel) {
+    const Math<T> *c = per_channel.defined() ? per_channel.data_ptr<Math<T>>() : nullptr;
+    ctorch::parallel_for(0, rows.job.images, 1, [&](int64_t first, int64_t last) {
+#if defined(__x86_64__)
+        switch (instruction_set()) {
+        case InstructionSet::avx512: return rows_avx512(rows, pass, c, first, last);
+        case InstructionSet::avx2: return rows_avx2(rows, pass, c, first, last);
+        case InstructionSet::baseline: break;
+        }
+#endif
+        rows_baseline(rows, pass, c, first, last);
+    });
+}
+
+// Whether the node reads u in channels-last order: u lies so, and not also as [N, D, H, W]
+// (where H·W = 1 both orders are one, and the per-channel passes serve).
+bool channels_last(const at::Tensor &u) {
+    return !u.is_contiguous() && u.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 // Channels per task: enough values that a thread's share outweighs handing it out.
 int64_t channel_grain(const at::Tensor &u) {
     return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, u.size(0) * u.size(2)));
@@ -222,6 +383,61 @@ int64_t channel_grain(const at::Tensor &u) {
 
 // The type the node's small tensors (statistics, factors, sums) are in.
 at::ScalarType math_type(const at::Tensor &u) { return u.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
+
+
+// Per channel [D]: scale = γ·invstd and shift = β − scale·mean (as `affine`, so that forward and
+// backward see one mask), then k1 and k2; [4, D].
+template <typename M> at::Tensor per_channel(const at::Tensor &gamma, const at::Tensor &beta, const at::Tensor &mean,
+                                             const at::Tensor &invstd, const at::Tensor &k1, const at::Tensor &k2) {
+    int64_t D = gamma.numel();
+    at::Tensor out = at::zeros({4, D}, gamma.options());
+    M *c = out.data_ptr<M>();
+    const M *g = gamma.data_ptr<M>(), *b = beta.data_ptr<M>(), *m = mean.data_ptr<M>(), *s = invstd.data_ptr<M>();
+    for (int64_t d = 0; d < D; ++d) {
+        c[d] = g[d] * s[d];
+        c[D + d] = b[d] - c[d] * m[d];
+        if (k1.defined()) {
+            c[2 * D + d] = k1.data_ptr<M>()[d];
+            c[3 * D + d] = k2.data_ptr<M>()[d];
+        }
+    }
+    return out;
+}
+
+// The images' parts [N, D] combined per channel in image order, in double: the batch's mean and
+// biased variance from each image's mean and M2 over `positions` values (Chan et al.).
+template <typename M> void combine_statistics(const at::Tensor &means, const at::Tensor &squares, int64_t positions, double eps,
+                                              at::Tensor &mean, at::Tensor &invstd, at::Tensor &variance) {
+    int64_t N = means.size(0), D = means.size(1);
+    const M *part_mean = means.data_ptr<M>(), *part_squares = squares.data_ptr<M>();
+    M *out_mean = mean.data_ptr<M>(), *out_invstd = invstd.data_ptr<M>();
+    double *out_variance = variance.data_ptr<double>();
+    const double P = static_cast<double>(positions);
+    for (int64_t d = 0; d < D; ++d) {
+        double m = 0, q = 0, count = 0;
+        for (int64_t n = 0; n < N; ++n) {
+            double delta = static_cast<double>(part_mean[n * D + d]) - m, total = count + P;
+            m += delta * P / total;
+            q += static_cast<double>(part_squares[n * D + d]) + delta * delta * count * P / total;
+            count = total;
+        }
+        out_mean[d] = static_cast<M>(m);
+        out_variance[d] = q / count;
+        out_invstd[d] = static_cast<M>(1 / std::sqrt(q / count + eps));
+    }
+}
+
+// Σ over images of parts [N, D], per channel in image order, in double; into `out` [D].
+template <typename M> void combine_sums(const at::Tensor &parts, at::Tensor &out) {
+    int64_t N = parts.size(0), D = parts.size(1);
+    const M *part = parts.data_ptr<M>();
+    M *to = out.data_ptr<M>();
+    for (int64_t d = 0; d < D; ++d) {
+        double sum = 0;
+        for (int64_t n = 0; n < N; ++n) sum += static_cast<double>(part[n * D + d]);
+        to[d] = static_cast<M>(sum);
+    }
+}
 
 struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
     static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &input, const at::Tensor &weight,
@@ -236,7 +452,8 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
         int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
         TORCH_CHECK(weight.numel() == channels && bias.numel() == channels, "batch_norm_relu_pool: expected ", channels,
                     " weights and biases, got ", weight.numel(), " and ", bias.numel());
-        at::Tensor u = input.contiguous().view({images, channels, positions});
+        bool rows = channels_last(input);
+        at::Tensor u = rows ? input : input.contiguous().view({images, channels, positions});
         at::ScalarType math = math_type(input);
         at::Tensor gamma = weight.to(math).contiguous(), beta = bias.to(math).contiguous();
         at::Tensor mean, invstd, variance = at::empty({channels}, u.options().dtype(at::kDouble));
@@ -255,7 +472,17 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
             Job<scalar_t> job{u.data_ptr<scalar_t>(), images, channels, positions, pooling, batch_statistics, eps,
                               gamma.data_ptr<M>(), beta.data_ptr<M>(), mean.data_ptr<M>(), invstd.data_ptr<M>(),
                               variance.data_ptr<double>(), sums.data_ptr<M>(), nullptr, nullptr, nullptr, nullptr};
-            ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, true, first, last); });
+            if (!rows) {
+                ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, true, first, last); });
+                return;
+            }
+            at::Tensor none;
+            if (batch_statistics) {
+                at::Tensor means = at::empty({images, channels}, gamma.options()), squares = at::empty_like(means);
+                run_rows(Rows<scalar_t>{job, means.data_ptr<M>(), squares.data_ptr<M>()}, RowsPass::statistics, none);
+                combine_statistics<M>(means, squares, positions, eps, mean, invstd, variance);
+            }
+            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::sums, per_channel<M>(gamma, beta, mean, invstd, none, none));
         });
         if (batch_statistics) {
             // As torch's batch norm: the running variance is unbiased.
@@ -278,7 +505,8 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
         Pooling pooling = ctorch::pooling_kind(static_cast<int32_t>(ctx->saved_data["pooling"].toInt()));
         bool batch_statistics = ctx->saved_data["batch_statistics"].toBool();
         int64_t images = input.size(0), channels = input.size(1), positions = input.size(2) * input.size(3);
-        at::Tensor u = input.contiguous().view({images, channels, positions});
+        bool rows = channels_last(input);
+        at::Tensor u = rows ? input : input.contiguous().view({images, channels, positions});
         at::ScalarType math = math_type(input);
         at::Tensor gamma = weight.to(math).contiguous(), beta = bias.to(math).contiguous();
         double p = static_cast<double>(positions);
@@ -293,7 +521,20 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
                               gamma.data_ptr<M>(), beta.data_ptr<M>(), const_cast<M *>(mean.data_ptr<M>()),
                               const_cast<M *>(invstd.data_ptr<M>()), nullptr, nullptr, factor.data_ptr<M>(),
                               du.defined() ? du.data_ptr<scalar_t>() : nullptr, s1.data_ptr<M>(), s2.data_ptr<M>()};
-            ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, false, first, last); });
+            if (!rows) {
+                ctorch::parallel_for(0, channels, channel_grain(u), [&](int64_t first, int64_t last) { run(job, false, first, last); });
+                return;
+            }
+            at::Tensor parts1 = at::empty({images, channels}, gamma.options()), parts2 = at::empty_like(parts1), none;
+            run_rows(Rows<scalar_t>{job, parts1.data_ptr<M>(), parts2.data_ptr<M>()}, RowsPass::gradient_sums,
+                     per_channel<M>(gamma, beta, mean, invstd, none, none));
+            combine_sums<M>(parts1, s1);
+            combine_sums<M>(parts2, s2);
+            if (!du.defined()) return;
+            // dL/du = γ·invstd·(g − S1/M − x̂·S2/M); with running statistics only γ·invstd·g.
+            double count = static_cast<double>(images * positions);
+            at::Tensor k1 = batch_statistics ? s1 / count : at::zeros_like(s1), k2 = batch_statistics ? s2 / count : at::zeros_like(s2);
+            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::input_gradient, per_channel<M>(gamma, beta, mean, invstd, k1, k2));
         });
         at::Tensor none;
         return {du.defined() ? du.view(input.sizes()) : none, s2.to(weight.scalar_type()), s1.to(bias.scalar_type()), none, none,

@@ -7,7 +7,7 @@
 // That is the case of a training block's output under noise injection (the head and the next
 // block read the noised copy), and of the ImageNet stem's ReLU, whose output only the max-pool
 // reads. This node keeps the derivative instead, as bits (16 values to a word), for contiguous
-// CPU tensors of float32, float64 and bfloat16; other tensors take torch's own ReLU (a bool
+// and channels-last CPU tensors of float32, float64 and bfloat16; other tensors take torch's own ReLU (a bool
 // mask would cost a bf16 tensor half its size). Its gradient equals torch's
 // threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0 (NaN passes, as through
 // torch's ReLU), else 0.
@@ -113,17 +113,24 @@ void backward_bf16(const uint16_t *g, const uint16_t *bits, uint16_t *dx, int64_
 // Words per task: enough values that a thread's share outweighs handing it out.
 constexpr int64_t kGrain = 4096;
 
-// Whether the node packs x's bits: a contiguous CPU tensor of float32, float64 or bfloat16.
-// Other tensors (on a GPU, for one) take torch's own ReLU.
+// The order x's values lie in, of those the node packs: contiguous or channels-last.
+at::MemoryFormat layout(const at::Tensor &x) {
+    return x.is_contiguous() ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast;
+}
+
+// Whether the node packs x's bits: a CPU tensor of float32, float64 or bfloat16, contiguous or
+// channels-last (bit k is the k-th value in memory either way). Other tensors (on a GPU, for
+// one) take torch's own ReLU.
 bool packs_bits(const at::Tensor &x) {
     at::ScalarType type = x.scalar_type();
-    return x.device().is_cpu() && x.is_contiguous() && (type == at::kFloat || type == at::kDouble || type == at::kBFloat16);
+    return x.device().is_cpu() && (x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast)) &&
+           (type == at::kFloat || type == at::kDouble || type == at::kBFloat16);
 }
 
 struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
     static at::Tensor forward(torch::autograd::AutogradContext *ctx, at::Tensor x) {
-        TORCH_CHECK(packs_bits(x), "relu_keeping_mask: expected a contiguous float CPU tensor, got ", x.scalar_type(), " on ",
-                    x.device());
+        TORCH_CHECK(packs_bits(x), "relu_keeping_mask: expected a contiguous or channels-last float CPU tensor, got ",
+                    x.scalar_type(), " on ", x.device());
         int64_t n = x.numel(), words = (n + 15) / 16;
         at::Tensor mask = at::empty({words}, x.options().dtype(at::kShort));
         auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<int16_t>());
@@ -140,14 +147,17 @@ struct ReLUKeepingMask : public torch::autograd::Function<ReLUKeepingMask> {
         // that saved x before fails its check instead of using the new values.
         ctx->mark_dirty({x});
         ctx->save_for_backward({mask});
+        ctx->saved_data["channels_last"] = layout(x) == at::MemoryFormat::ChannelsLast;
         return x;
     }
 
     static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
         TORCH_CHECK(!at::GradMode::is_enabled(), "relu_keeping_mask has no second derivative (create_graph)");
         const at::Tensor mask = ctx->get_saved_variables()[0];
-        at::Tensor g = grads[0].contiguous();
-        at::Tensor dx = at::empty_like(g);
+        // g in x's order, so that its k-th value in memory is the k-th bit's; dx in the same order.
+        bool channels_last = ctx->saved_data["channels_last"].toBool();
+        at::Tensor g = grads[0].contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+        at::Tensor dx = at::empty_like(g, g.options(), channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
         int64_t n = g.numel(), words = mask.numel();
         const auto *bits = reinterpret_cast<const uint16_t *>(mask.data_ptr<int16_t>());
         if (g.scalar_type() == at::kBFloat16) {

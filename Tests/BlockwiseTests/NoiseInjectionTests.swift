@@ -17,6 +17,17 @@ import Torch
         #expect(abs(noisy.mean().item()) < 0.01)
     }
 
+    /// A channels-last block output stays channels-last, so that the next block's convolutions
+    /// run in that order, and its noise is as independent and as large.
+    @Test func independentNoiseKeepsAChannelsLastOrder() {
+        let input = Tensor.randn([64, 8, 6, 6], generator: Generator(seed: 4)).contiguous(.channelsLast)
+        let noisy = NoiseInjection(kind: .independent, sigma: 0.25)(input, training: true, generator: Generator(seed: 5))
+        #expect(noisy.isContiguous(.channelsLast) && !noisy.isContiguous())
+        let noise = noisy - input
+        #expect(abs(noise.std().item() - 0.25) < 0.01)
+        #expect(abs(noise.mean().item()) < 0.01)
+    }
+
     @Test func sharedNoiseIsTheSameForEveryChannelAtALocation() {
         let noisy = NoiseInjection(kind: .sharedAcrossChannels, sigma: 0.5)(x, training: true, generator: Generator(seed: 2))
         let first = noisy.narrow(dim: 1, start: 0, length: 1)

@@ -112,6 +112,61 @@ import Torch
         }
     }
 
+    /// The network of the memory-format tests, its activations in `format`.
+    static func network(_ format: MemoryFormat) throws -> BlockwiseNetwork {
+        let network = try BlockwiseNetwork(backbone: ResNet(.resnet18, stem: .small, width: 0.125, generator: Generator(seed: 0)),
+                                           partition: .perStage, head: .init(kind: .convExpansion, dimension: 32, projector: [32, 16]),
+                                           generator: Generator(seed: 1))
+        network.memoryFormat = format
+        return network
+    }
+
+    /// One simultaneous step: the step's result and the network's gradients and buffers.
+    func simultaneousStep(_ format: MemoryFormat, precision: DType? = nil) throws -> (BlockwiseStep.Output, [Tensor], [Tensor]) {
+        let network = try Self.network(format)
+        let phase = try TrainingPlan(mode: .simultaneous, blocks: 4).phases[0]
+        let result = BlockwiseStep(network: network, objectives: Array(repeating: BarlowTwins(), count: 4), precision: precision)
+            .run(a, b, labels: nil, phase: phase)
+        return (result, network.parameters().map { $0.grad! }, network.namedBuffers().map(\.tensor))
+    }
+
+    /// `model.memory_format: channels-last` lays every block's activations out as [N, H, W, C]
+    /// and changes nothing else: the losses, gradients and statistics of the default order, to
+    /// float32's rounding (the convolutions sum in another order), through the fused CbE node.
+    @Test func channelsLastGivesTheSameLossesGradientsAndStatistics() throws {
+        let (first, firstGradients, firstBuffers) = try simultaneousStep(.contiguous)
+        let (second, secondGradients, secondBuffers) = try simultaneousStep(.channelsLast)
+        #expect(second.outputs.values.allSatisfy { $0.0.isContiguous(.channelsLast) && !$0.0.isContiguous() })
+        #expect(first.outputs.values.allSatisfy { $0.0.isContiguous() })
+        for k in 0..<4 { #expect(abs(first.losses[k]!.item() - second.losses[k]!.item()) <= 1e-5 * abs(first.losses[k]!.item())) }
+        // Within 10⁻⁴ of each gradient's largest value (observed: 1.3·10⁻⁵ at most); the sums of
+        // thousands of products in another order move the small values by as much as the large.
+        // A wrong order of the values (a mask, a gradient, a noise) gives errors of order 1.
+        for (index, (p, q)) in zip(firstGradients, secondGradients).enumerated() {
+            let (off, largest) = ((p - q).abs().max().item(), p.abs().max().item())
+            #expect(off <= 1e-4 * largest, "gradient \(index) \(p.shape): \(off) off, largest \(largest)")
+        }
+        for (p, q) in zip(firstBuffers, secondBuffers) { #expect(p.allClose(q, rtol: 1e-5, atol: 1e-7)) }
+    }
+
+    /// In bf16 (BN, ReLU and pooling as one node over the bf16 expansion, read channels-last),
+    /// each order's rounding moves the gradients away from float32's by about as much: the
+    /// two bf16 runs are not closer to each other than to float32, so each is held to float32.
+    @Test func channelsLastInBF16IsAsCloseToFloat32AsTheDefaultOrder() throws {
+        let (_, exact, _) = try simultaneousStep(.contiguous)
+        let (_, plain, _) = try simultaneousStep(.contiguous, precision: .bfloat16)
+        let (result, channelsLast, _) = try simultaneousStep(.channelsLast, precision: .bfloat16)
+        #expect(result.outputs.values.allSatisfy { $0.0.dtype == .bfloat16 && $0.0.isContiguous(.channelsLast) })
+        func distance(_ gradients: [Tensor]) -> Double {
+            let squares = zip(gradients, exact).map { ($0.to(.float64) - $1.to(.float64)).square().sum().item() }
+            return (squares.reduce(0, +) / exact.map { $0.to(.float64).square().sum().item() }.reduce(0, +)).squareRoot()
+        }
+        let (plainDistance, channelsLastDistance) = (distance(plain), distance(channelsLast))
+        print("bf16 distance to float32: default order \(plainDistance), channels-last \(channelsLastDistance)")
+        #expect(plainDistance > 1e-4, "bf16 changed nothing")
+        #expect(channelsLastDistance <= 2 * plainDistance, "channels-last \(channelsLastDistance), default order \(plainDistance)")
+    }
+
     @Test func supervisedBlockwiseUsesTheLabels() throws {
         let network = try BlockwiseNetwork(
             backbone: ResNet(.resnet18, stem: .small, width: 0.125), partition: .perStage,

@@ -262,6 +262,43 @@ import Torch
         }
     }
 
+    /// u in channels-last order is read as it lies ([N, H·W, D], vectors across channels), and
+    /// its gradient leaves in that order: against the composed ops in float64, with 20
+    /// channels (two vectors of 8 float64 lanes and 4 left to the scalar loops) and 81 positions.
+    @Test(arguments: SpatialPooling.allCases, [true, false])
+    func batchNormReLUPoolOnChannelsLastGivesTheComposedOps(_ pooling: SpatialPooling, batchStatistics: Bool) {
+        let inputs = Inputs(seed: 23, shape: (3, 4, 20, 9, 9))
+        let u = (Tensor.randn([3, 20, 9, 9], dtype: .float64, generator: Generator(seed: 24)) * 2 + 0.5)
+            .contiguous(.channelsLast).requiresGrad_()
+        #expect(u.isContiguous(.channelsLast) && !u.isContiguous())
+        let fused = Self.normalized(u, inputs, fused: true, batchStatistics: batchStatistics, pooling: pooling)
+        let composed = Self.normalized(u, inputs, fused: false, batchStatistics: batchStatistics, pooling: pooling)
+        #expect(fused[1].isContiguous(.channelsLast))
+        for (name, (a, b)) in zip(Self.normalizedNames, zip(fused, composed)) {
+            #expect(a.allClose(b, rtol: 1e-10, atol: 1e-12), "\(name)")
+        }
+    }
+
+    /// In bf16 and channels-last order, as in the default order: within bf16's rounding of
+    /// float64 on the same values, and no further off than the composed ops in bf16.
+    @Test(arguments: SpatialPooling.allCases)
+    func batchNormReLUPoolOnChannelsLastInBF16IsWithinItsRounding(_ pooling: SpatialPooling) {
+        let shape: Shape = (8, 4, 48, 6, 6)
+        let inputs = Inputs(seed: 25, shape: shape, dtype: .float32)
+        let u16 = (Tensor.randn([8, 48, 6, 6], generator: Generator(seed: 26)) * 3 + 1).to(.bfloat16).contiguous(.channelsLast)
+        let fused = Self.normalized(u16.detach().requiresGrad_(), inputs, fused: true, batchStatistics: true, pooling: pooling)
+        let composed = Self.normalized(u16.detach().requiresGrad_(), inputs, fused: false, batchStatistics: true, pooling: pooling)
+        let exact = Self.normalized(u16.to(.float64).requiresGrad_(), Inputs(seed: 25, shape: shape), fused: false,
+                                    batchStatistics: true, pooling: pooling, upstream: .bfloat16)
+        #expect(fused[1].dtype == .bfloat16 && fused[1].isContiguous(.channelsLast))
+        for (name, ((a, c), b)) in zip(Self.normalizedNames, zip(zip(fused, composed), exact)) {
+            let error = (a.to(.float64) - b).abs().max().item(), scale = b.abs().max().item()
+            let composedError = (c.to(.float64) - b).abs().max().item()
+            #expect(error <= 0.01 * scale, "\(name): error \(error) against \(scale)")
+            #expect(error <= composedError + 1e-6 * scale, "\(name): error \(error), composed ops' \(composedError)")
+        }
+    }
+
     /// In bf16 the node reads u and writes dL/du in bf16 and does its arithmetic in float32:
     /// against float64 on the same bf16 values, its output and gradients are within 1% of the
     /// largest value (bf16 keeps 8 bits: 2⁻⁸ ≈ 0.4% relative), and no further off than the

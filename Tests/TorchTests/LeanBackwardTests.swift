@@ -60,6 +60,22 @@ import Torch
         #expect(ours.grad.equal(torch.grad))
     }
 
+    /// A channels-last tensor is packed in its memory order; the upstream gradient arrives in
+    /// the default order and the input's gradient leaves in channels-last order.
+    @Test(arguments: [DType.float32, .bfloat16])
+    func reluKeepingMaskOfAChannelsLastTensorIsRelu(dtype: DType) {
+        let (x, upstream) = Self.inputs(dtype, seed: 13)
+        let leaf = x.detach().requiresGrad_()
+        let h = (leaf * 1).contiguous(.channelsLast)
+        #expect(h.isContiguous(.channelsLast) && !h.isContiguous())
+        h.reluKeepingMask_()
+        (h * upstream).sum().backward()
+        let torch = Self.throughReLU(x, upstream: upstream, keepingMask: false)
+        #expect(h.isContiguous(.channelsLast))
+        #expect(h.detach().equal(torch.y))
+        #expect(leaf.grad!.equal(torch.grad))
+    }
+
     /// A tensor the node does not pack (here not contiguous) takes torch's own ReLU.
     @Test func reluKeepingMaskOfAnUnpackedTensorIsRelu() {
         let (x, upstream) = Self.inputs(.float32, seed: 11)
@@ -89,15 +105,16 @@ import Torch
         #expect(throws: TorchError.self) { try withTorchErrors { square.sum().backward() } }
     }
 
-    /// The output is freed with its last reference, where relu_ keeps it for its backward.
+    /// The output is freed with its last reference, where relu_ keeps it for its backward; in
+    /// channels-last order too (which a node that fell back to torch's ReLU would keep).
     @Test func reluKeepingMaskDoesNotKeepItsOutput() async {
         await #expect(processExitsWith: .success) {
             let count = 1 << 20
-            let leaf = Tensor.randn([count], generator: Generator(seed: 6)).requiresGrad_()
+            let leaf = Tensor.randn([16, 64, 32, 32], generator: Generator(seed: 6)).requiresGrad_()
             try TensorMemory.countCPU()
-            func kept(keepingMask: Bool) throws -> Int {
+            func kept(keepingMask: Bool, format: MemoryFormat) throws -> Int {
                 let before = try TensorMemory.of(.cpu).allocatedBytes
-                var h: Tensor? = leaf * 1
+                var h: Tensor? = (leaf * 1).contiguous(format)
                 if keepingMask { h!.reluKeepingMask_() } else { h!.relu_() }
                 let loss = (h! * 2).sum()
                 h = nil
@@ -105,9 +122,11 @@ import Torch
                 loss.backward()
                 return held
             }
-            let withMask = try kept(keepingMask: true), withOutput = try kept(keepingMask: false)
-            precondition(withMask <= count / 8 + 4096, "the mask's node held \(withMask) bytes")
-            precondition(withOutput >= count * 4, "relu_ held \(withOutput) bytes")
+            for format in [MemoryFormat.contiguous, .channelsLast] {
+                let withMask = try kept(keepingMask: true, format: format), withOutput = try kept(keepingMask: false, format: format)
+                precondition(withMask <= count / 8 + 4096, "the mask's node held \(withMask) bytes (\(format))")
+                precondition(withOutput >= count * 4, "relu_ held \(withOutput) bytes (\(format))")
+            }
         }
     }
 

@@ -54,6 +54,8 @@ public struct Config: Equatable, Sendable {
         public var headGroups = 1
         /// CbE heads with a 1×1 convolution run as one fused node (`PoolingHead.fused`).
         public var fusedHead = true
+        /// The order the blocks' activations lie in memory.
+        public var memoryFormat = MemoryFormat.contiguous
         /// Projector layer sizes after the head; empty: no projector.
         public var projector = [2048, 2048, 2048]
         /// nil: no noise.

@@ -38,6 +38,17 @@ extension NoiseInjection.Kind: ConfigChoice {
     }
 }
 
+extension MemoryFormat: ConfigChoice {
+    public static var choices: [MemoryFormat] { [.contiguous, .channelsLast] }
+    public var configName: String { self == .contiguous ? "contiguous" : "channels-last" }
+    public var summary: String {
+        switch self {
+        case .contiguous: return "[N, C, H, W], PyTorch's default"
+        case .channelsLast: return "[N, H, W, C] in memory (torch.channels_last)"
+        }
+    }
+}
+
 extension ResNet.Stem: ConfigChoice {
     public var summary: String {
         switch self {

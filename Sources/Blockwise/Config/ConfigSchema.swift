@@ -52,6 +52,8 @@ public enum ConfigSchema {
         .integer("model.head_groups", \.model.headGroups, in: 1...1 << 16, "Groups of the CbE convolution (App. B)."),
         .flag("model.fused_head", \.model.fusedHead,
               "CbE 1×1 heads as one fused node that never holds the expanded tensor, synchronised BN included; bf16 and k×k heads on the CPU with BN, ReLU and pooling as one node (false: the composed conv, BN, ReLU, pooling)."),
+        .choice("model.memory_format", \.model.memoryFormat,
+                "Order of the blocks' activations in memory (as PyTorch's memory_format); channels-last runs oneDNN's convolutions without reordering."),
         .scalar("model.projector", \.model.projector, expected: "layer sizes joined by -, e.g. 8192-8192-8192, or \"\"",
                 "Projector layer sizes after the head (the paper: 8192-8192-8192); supervised modes end in the class count.",
                 parse: parseLayerSizes, show: { ConfigText.quoted($0.map(String.init).joined(separator: "-")) }),

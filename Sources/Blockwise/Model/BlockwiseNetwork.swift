@@ -10,6 +10,9 @@ public final class BlockwiseNetwork: Module {
     public let projectors: [Projector]
     public let partition: BlockPartition
     public var noise: NoiseInjection?
+    /// The order each block's input is laid out in (`model.memory_format`); convolutions, batch
+    /// norms and ReLUs keep it, so that the whole block runs in it.
+    public var memoryFormat = MemoryFormat.contiguous
 
     /// What goes after each block.
     public struct HeadSpec: Sendable {
@@ -80,7 +83,7 @@ public final class BlockwiseNetwork: Module {
     /// Block `index` (from 0) on one view: its stages, then the injected noise in training.
     /// The noisy output feeds both the head and the next block, as in the paper's reference code.
     public func forward(block index: Int, _ x: Tensor, generator: Generator? = nil) -> Tensor {
-        let h = backbone.forward(stages: partition.blocks[index], x)
+        let h = backbone.forward(stages: partition.blocks[index], x.rank == 4 ? x.contiguous(memoryFormat) : x)
         return noise.map { $0(h, training: training, generator: generator) } ?? h
     }
 }

@@ -26,8 +26,10 @@ public struct NoiseInjection: Sendable, Equatable {
         // Drawn on all threads (`normalNoise`): drawn on one, the noise took 7% of the demo's step.
         switch kind {
         case .independent:
-            // σ·ε + x in the noise's own memory: one pass over x, no temporary.
-            return Tensor.normalNoise(x.shape, std: sigma, dtype: x.dtype, device: x.device, generator: generator).add_(x)
+            // σ·ε + x in the noise's own memory: one pass over x, no temporary. The noise lies in
+            // x's order, so that a channels-last block output stays channels-last for the next
+            // block's convolutions.
+            return independentNoise(like: x, generator: generator).add_(x)
         case .sharedAcrossChannels:
             var shape = x.shape
             if shape.count > 1 { shape[1] = 1 }
@@ -36,5 +38,16 @@ public struct NoiseInjection: Sendable, Equatable {
             let noise = Tensor.normalNoise(x.shape, dtype: x.dtype, device: x.device, generator: generator)
             return x + noise * x.std() * sigma
         }
+    }
+
+    /// σ·ε of x's shape, laid out as x when x is channels-last: drawn in memory order as
+    /// [N, H, W, C], then seen as [N, C, H, W].
+    func independentNoise(like x: Tensor, generator: Generator?) -> Tensor {
+        let shape = x.shape
+        guard shape.count == 4, !x.isContiguous(), x.isContiguous(.channelsLast) else {
+            return Tensor.normalNoise(shape, std: sigma, dtype: x.dtype, device: x.device, generator: generator)
+        }
+        return Tensor.normalNoise([shape[0], shape[2], shape[3], shape[1]], std: sigma, dtype: x.dtype, device: x.device,
+                                  generator: generator).permute([0, 3, 1, 2])
     }
 }

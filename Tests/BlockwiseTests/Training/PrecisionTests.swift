@@ -25,6 +25,12 @@ import Torch
         #expect(try TrainingSetup(config: try tinyConfig(["model.fused_head=false"])).network.heads.allSatisfy { !$0.fused })
     }
 
+    @Test func modelMemoryFormatReachesTheNetwork() throws {
+        #expect(try TrainingSetup(config: try tinyConfig(["model.memory_format=channels-last"])).network.memoryFormat == .channelsLast)
+        #expect(try TrainingSetup(config: try tinyConfig(["model.memory_format=contiguous"])).network.memoryFormat == .contiguous)
+        #expect(throws: (any Error).self) { try tinyConfig(["model.memory_format=nhwc"]) }
+    }
+
     @Test func autocastForgetsItsCastWeightsWhenItsRegionEnds() {
         let weight = Tensor.ones([3, 3]).requiresGrad_()
         let x = Tensor.ones([1, 3])
