@@ -82,15 +82,30 @@ void backward_words(const T *g, const uint16_t *bits, T *dx, int64_t n, int64_t 
 }
 
 // bfloat16, by its bits: a value passes unless it is ≤ 0, as for float, so ±0 and negatives do
-// not and NaN (a magnitude above +∞'s, 0x7F80) does. Plain loops, which the compiler
-// vectorises well enough for a pass bound by memory.
+// not and NaN (a magnitude above +∞'s, 0x7F80) does. As 16-bit integers: a positive value is
+// > 0, and NaN's magnitude > 0x7F80. Whole words go 16 values to a vector of 16-bit lanes (the
+// scalar loops took 5% of the bench config's bf16 step); the last partial word goes value by value.
+typedef int16_t Halves __attribute__((vector_size(32)));
+typedef bool HalvesMask __attribute__((ext_vector_type(16)));
+
 [[gnu::always_inline]] inline bool passes(uint16_t v) {
     uint16_t magnitude = v & 0x7FFF;
     return magnitude > 0x7F80 || (!(v & 0x8000) && magnitude != 0);
 }
 
+[[gnu::always_inline]] inline Halves passing(Halves v) { return (v > 0) | ((v & 0x7FFF) > 0x7F80); }
+
 void forward_bf16(uint16_t *x, uint16_t *bits, int64_t n, int64_t first, int64_t last) {
-    for (int64_t w = first; w < last; ++w) {
+    const int64_t whole = n / 16;
+    for (int64_t w = first; w < std::min(last, whole); ++w) {
+        Halves v;
+        std::memcpy(&v, x + w * 16, sizeof v);
+        Halves on = passing(v);
+        v &= on;
+        std::memcpy(x + w * 16, &v, sizeof v);
+        bits[w] = __builtin_bit_cast(uint16_t, __builtin_convertvector(on, HalvesMask));
+    }
+    for (int64_t w = std::max(first, whole); w < last; ++w) {
         uint32_t word = 0;
         for (int64_t k = 0, end = std::min<int64_t>(16, n - w * 16); k < end; ++k) {
             uint16_t &v = x[w * 16 + k];
@@ -103,7 +118,14 @@ void forward_bf16(uint16_t *x, uint16_t *bits, int64_t n, int64_t first, int64_t
 }
 
 void backward_bf16(const uint16_t *g, const uint16_t *bits, uint16_t *dx, int64_t n, int64_t first, int64_t last) {
-    for (int64_t w = first; w < last; ++w) {
+    const int64_t whole = n / 16;
+    for (int64_t w = first; w < std::min(last, whole); ++w) {
+        Halves v;
+        std::memcpy(&v, g + w * 16, sizeof v);
+        v &= __builtin_convertvector(__builtin_bit_cast(HalvesMask, bits[w]), Halves) != 0;
+        std::memcpy(dx + w * 16, &v, sizeof v);
+    }
+    for (int64_t w = std::max(first, whole); w < last; ++w) {
         for (int64_t k = 0, end = std::min<int64_t>(16, n - w * 16); k < end; ++k) {
             dx[w * 16 + k] = (bits[w] >> k) & 1 ? g[w * 16 + k] : 0;
         }
