@@ -66,7 +66,7 @@ template <typename T> [[gnu::always_inline]] inline void narrow(T *p, Vec<Math<T
 }
 
 template <typename T> struct Job {
-    const T *u;  // [N, D, P], contiguous
+    const T *u;  // [N, D, P], contiguous; or channels-last, [N, P, D] (`Rows`)
     int64_t images, channels, positions;
     Pooling pooling;
     bool batch_statistics;
@@ -201,14 +201,13 @@ template <typename T> [[gnu::always_inline]] inline void backward_channels(const
     }
 }
 
-
 // Channels-last u [N, P, D]: an image's rows, vectors across channels. Lanes past D (when D is
 // not a multiple of the vector width) are read by scalar loops instead.
 template <typename T> struct Rows {
     const Job<T> &job;
     Math<T> *first, *second;  // per image and channel [N, D]: mean and M2, or S1 and S2
 
-    // Channels [v·L, v·L + L) of row p of image n.
+    // Row p of image n: its D channels.
     const T *at(int64_t n, int64_t p) const { return job.u + (n * job.positions + p) * job.channels; }
 };
 
@@ -383,7 +382,6 @@ int64_t channel_grain(const at::Tensor &u) {
 
 // The type the node's small tensors (statistics, factors, sums) are in.
 at::ScalarType math_type(const at::Tensor &u) { return u.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
-
 
 // Per channel [D]: scale = γ·invstd and shift = β − scale·mean (as `affine`, so that forward and
 // backward see one mask), then k1 and k2; [4, D].

@@ -6,9 +6,10 @@
 // residual unit's output stays alive through the backward even when nothing else needs it.
 // That is the case of a training block's output under noise injection (the head and the next
 // block read the noised copy), and of the ImageNet stem's ReLU, whose output only the max-pool
-// reads. This node keeps the derivative instead, as bits (16 values to a word), for contiguous
-// and channels-last CPU tensors of float32, float64 and bfloat16; other tensors take torch's own ReLU (a bool
-// mask would cost a bf16 tensor half its size). Its gradient equals torch's
+// reads. This node keeps the derivative instead, as bits (16 values to a word, in memory
+// order), for contiguous and channels-last CPU tensors of float32, float64 and bfloat16; other
+// tensors take torch's own ReLU (a bool mask would cost a bf16 tensor half its size). Its
+// gradient equals torch's
 // threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0 (NaN passes, as through
 // torch's ReLU), else 0.
 //
