@@ -156,10 +156,10 @@ import Torch
 
     /// `model.memory_format: channels-last` lays every block's activations out as [N, H, W, C]
     /// and changes nothing else, in a process of its own at the machine's thread count.
-    /// KNOWN BUG (session 31, not fixed): in a process that has run channels-last steps at 2
-    /// threads and then runs one at 1 thread (`Runtime.threads = 1`, as a test's `run.threads`
-    /// sets it), layer2.0's conv1 weight and bn1 bias gradients come out 2–3% off; PyTorch 1.13
-    /// alone does not do this (checked in Python). This test runs where the bug does not reach.
+    /// KNOWN BUG (session 31, not fixed): at 1 intra-op thread (`Runtime.threads = 1`, as a
+    /// test's `run.threads` sets it for the whole process), layer2.0's conv1 weight and bn1 bias
+    /// gradients come out 2–3% off; PyTorch 1.13 alone does not do this (checked in Python).
+    /// This test runs in a process of its own, at the machine's thread count (2 here).
     @Test func channelsLastGivesTheSameLossesGradientsAndStatistics() async {
         await #expect(processExitsWith: .success) {
             let differences = try BlockwiseStepTests.channelsLastDifferences()

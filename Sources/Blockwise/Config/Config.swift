@@ -55,7 +55,7 @@ public struct Config: Equatable, Sendable {
         /// CbE heads with a 1×1 convolution run as one fused node (`PoolingHead.fused`).
         public var fusedHead = true
         /// The order the blocks' activations lie in memory. Channels-last made the bf16 step
-        /// 21% faster on an AMX CPU, but stays opt-in: see the known bug in
+        /// 21% faster on an AMX CPU, but stays opt-in: see the known bug (1 thread) in
         /// `channelsLastGivesTheSameLossesGradientsAndStatistics`.
         public var memoryFormat = MemoryFormat.contiguous
         /// Projector layer sizes after the head; empty: no projector.
