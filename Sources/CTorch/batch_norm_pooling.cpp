@@ -383,17 +383,17 @@ int64_t channel_grain(const at::Tensor &u) {
 // The type the node's small tensors (statistics, factors, sums) are in.
 at::ScalarType math_type(const at::Tensor &u) { return u.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
 
-// Per channel [D]: scale = γ·invstd and shift = β − scale·mean (as `affine`, so that forward and
-// backward see one mask), then k1 and k2; [4, D].
-template <typename M> at::Tensor per_channel(const at::Tensor &gamma, const at::Tensor &beta, const at::Tensor &mean,
-                                             const at::Tensor &invstd, const at::Tensor &k1, const at::Tensor &k2) {
-    int64_t D = gamma.numel();
-    at::Tensor out = at::zeros({4, D}, gamma.options());
+// Per channel [D]: scale and shift from `affine` (so that the channels-last passes and the
+// per-channel ones see one mask), then k1 and k2 where given; [4, D].
+template <typename T> at::Tensor per_channel(const Job<T> &job, const at::Tensor &k1, const at::Tensor &k2) {
+    using M = Math<T>;
+    const int64_t D = job.channels;
+    at::Tensor out = at::zeros({4, D}, at::TensorOptions().dtype(c10::CppTypeToScalarType<M>::value));
     M *c = out.data_ptr<M>();
-    const M *g = gamma.data_ptr<M>(), *b = beta.data_ptr<M>(), *m = mean.data_ptr<M>(), *s = invstd.data_ptr<M>();
     for (int64_t d = 0; d < D; ++d) {
-        c[d] = g[d] * s[d];
-        c[D + d] = b[d] - c[d] * m[d];
+        const Affine<M> y = affine(job, d);
+        c[d] = y.scale;
+        c[D + d] = y.shift;
         if (k1.defined()) {
             c[2 * D + d] = k1.data_ptr<M>()[d];
             c[3 * D + d] = k2.data_ptr<M>()[d];
@@ -480,7 +480,7 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
                 run_rows(Rows<scalar_t>{job, means.data_ptr<M>(), squares.data_ptr<M>()}, RowsPass::statistics, none);
                 combine_statistics<M>(means, squares, positions, eps, mean, invstd, variance);
             }
-            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::sums, per_channel<M>(gamma, beta, mean, invstd, none, none));
+            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::sums, per_channel(job, none, none));
         });
         if (batch_statistics) {
             // As torch's batch norm: the running variance is unbiased.
@@ -525,14 +525,14 @@ struct BatchNormReLUPool : public torch::autograd::Function<BatchNormReLUPool> {
             }
             at::Tensor parts1 = at::empty({images, channels}, gamma.options()), parts2 = at::empty_like(parts1), none;
             run_rows(Rows<scalar_t>{job, parts1.data_ptr<M>(), parts2.data_ptr<M>()}, RowsPass::gradient_sums,
-                     per_channel<M>(gamma, beta, mean, invstd, none, none));
+                     per_channel(job, none, none));
             combine_sums<M>(parts1, s1);
             combine_sums<M>(parts2, s2);
             if (!du.defined()) return;
             // dL/du = γ·invstd·(g − S1/M − x̂·S2/M); with running statistics only γ·invstd·g.
             double count = static_cast<double>(images * positions);
             at::Tensor k1 = batch_statistics ? s1 / count : at::zeros_like(s1), k2 = batch_statistics ? s2 / count : at::zeros_like(s2);
-            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::input_gradient, per_channel<M>(gamma, beta, mean, invstd, k1, k2));
+            run_rows(Rows<scalar_t>{job, nullptr, nullptr}, RowsPass::input_gradient, per_channel(job, k1, k2));
         });
         at::Tensor none;
         return {du.defined() ? du.view(input.sizes()) : none, s2.to(weight.scalar_type()), s1.to(bias.scalar_type()), none, none,
