@@ -216,6 +216,28 @@ private func fixtureLines(_ name: String) throws -> [String] {
         }
     }
 
+    /// A block output in channels-last order (`model.memory_format`) gives the fused float32
+    /// head the values, gradients and statistics of the default order: its tiles read a
+    /// channel-major copy of either, and the input gradient has the input's values.
+    @Test(arguments: kinds)
+    func aChannelsLastInputGivesTheFusedHeadTheSameValuesAndGradients(_ kind: PoolingKind) throws {
+        func pass(_ format: MemoryFormat) throws -> [Tensor] {
+            let head = try PoolingHead(kind, inputChannels: 8, outputDimension: 24, generator: Generator(seed: 3))
+            let g = Generator(seed: 5)
+            let x = (Tensor.randn([6, 8, 5, 5], generator: g) + 0.2).contiguous(format).requiresGrad_()
+            let upstream = Tensor.randn([6, 24], generator: g)
+            let z = head(x)
+            let parameters = head.parameters()
+            let grads = gradients(of: [z], withRespectTo: [x] + parameters, gradOutputs: [upstream])
+            return [z.detach()] + grads.map { $0! } + head.namedBuffers().map { $0.tensor.to(.float64) }
+        }
+        let (plain, channelsLast) = (try pass(.contiguous), try pass(.channelsLast))
+        #expect(plain.count == 8, "output, 4 gradients, 3 buffers")
+        for (index, (x, y)) in zip(plain, channelsLast).enumerated() {
+            #expect(x.allClose(y, rtol: 1e-6, atol: 1e-7), "\(kind): tensor \(index)")
+        }
+    }
+
     @Test func aOneByOneHeadFusesAndOthersFallBackToTheComposedLayers() throws {
         let x = Tensor.randn([2, 8, 5, 5], dtype: .float64)
         #expect(try head(.convExpansion, fused: true).fusedExpansion(x) != nil)

@@ -92,7 +92,7 @@ public final class TrainingSetup {
         network = try Self.network(config.model, partition: partition, mode: mode, classes: classes,
                                    generator: Generator(seed: seed))
         for head in network.heads { head.fused = config.model.fusedHead }
-        network.memoryFormat = config.model.memoryFormat
+        network.memoryFormat = config.activationMemoryFormat
         if let group {
             let synchronized: [Module] = config.training.syncBatchNorm ? [network] : network.projectors
             for module in synchronized.flatMap({ $0.modules() }) { (module as? BatchNorm)?.processGroup = group }

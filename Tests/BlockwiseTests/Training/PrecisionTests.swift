@@ -28,8 +28,11 @@ import Torch
     @Test func modelMemoryFormatReachesTheNetwork() throws {
         #expect(try TrainingSetup(config: try tinyConfig(["model.memory_format=channels-last"])).network.memoryFormat == .channelsLast)
         #expect(try TrainingSetup(config: try tinyConfig(["model.memory_format=contiguous"])).network.memoryFormat == .contiguous)
-        // The default, in either precision: contiguous (channels-last is opt-in).
-        #expect(try TrainingSetup(config: try tinyConfig(["training.precision=bf16"])).network.memoryFormat == .contiguous)
+        // auto, the default: channels-last in bf16 only.
+        #expect(try TrainingSetup(config: try tinyConfig()).network.memoryFormat == .contiguous)
+        #expect(try TrainingSetup(config: try tinyConfig(["training.precision=bf16"])).network.memoryFormat == .channelsLast)
+        #expect(try TrainingSetup(config: try tinyConfig(["training.precision=bf16", "model.memory_format=contiguous"]))
+            .network.memoryFormat == .contiguous)
         #expect(throws: (any Error).self) { try tinyConfig(["model.memory_format=nhwc"]) }
     }
 
