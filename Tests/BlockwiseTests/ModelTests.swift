@@ -217,8 +217,8 @@ private func fixtureLines(_ name: String) throws -> [String] {
     }
 
     /// A block output in channels-last order (`model.memory_format`) gives the fused float32
-    /// head the values, gradients and statistics of the default order: its tiles read a
-    /// channel-major copy of either, and the input gradient has the input's values.
+    /// head the values, gradients and statistics of the default order: its kernels and tiles
+    /// read a channel-major copy of either, and the input gradient has the input's values.
     @Test(arguments: kinds)
     func aChannelsLastInputGivesTheFusedHeadTheSameValuesAndGradients(_ kind: PoolingKind) throws {
         func pass(_ format: MemoryFormat) throws -> [Tensor] {
