@@ -74,11 +74,16 @@ final class BlockPipeline {
         guard let above = placement.above else { return }
         let onDevice = sendsOnDevice
         let place = self.place(onDevice: onDevice)
-        let a = a.to(place).contiguous(), b = b.to(place).contiguous(), labels = labels.to(place, .int64).contiguous()
         guard Header.dtypes.contains(a.dtype), a.shape.count == 4 else {
             throw DistributedError("block \(placement.block + 1) made an output of \(a.dtype) \(a.shape): the pipeline carries 4-d floating-point tensors")
         }
-        let header = Header(step: step, position: position, stop: false, dtype: a.dtype, onDevice: onDevice, shape: a.shape).tensor
+        // Outputs in channels-last order (`model.memory_format`) go as their memory lies,
+        // [N, H, W, C], so that neither side reorders them.
+        let channelsLast = !a.isContiguous() && a.isContiguous(.channelsLast)
+        let wire = { (t: Tensor) in channelsLast ? t.to(place).contiguous(.channelsLast).permute([0, 2, 3, 1]) : t.to(place).contiguous() }
+        let (a, b, labels) = (wire(a), wire(b), labels.to(place, .int64).contiguous())
+        let header = Header(step: step, position: position, stop: false, dtype: a.dtype, onDevice: onDevice, channelsLast: channelsLast,
+                            shape: channelsLast ? [a.size(0), a.size(3), a.size(1), a.size(2)] : a.shape).tensor
         let works = try dataParallel.exchange {
             try [header, a, b, labels].map { try group.send($0, to: above, tag: Tag.activations.rawValue) }
         }
@@ -91,7 +96,8 @@ final class BlockPipeline {
     /// checkpoint with this one.
     func sendStop(step: Int, position: DataPosition) throws {
         guard let above = placement.above else { return }
-        let header = Header(step: step, position: position, stop: true, dtype: .float32, onDevice: false, shape: [1, 1, 1, 1]).tensor
+        let header = Header(step: step, position: position, stop: true, dtype: .float32, onDevice: false, channelsLast: false,
+                            shape: [1, 1, 1, 1]).tensor
         let work = try dataParallel.exchange { try group.send(header, to: above, tag: Tag.activations.rawValue) }
         inFlight.append([work])
         try drain()
@@ -115,44 +121,51 @@ final class BlockPipeline {
                                    + (sendsOnDevice ? "on its GPU" : "in host memory") + ": every rank needs the same run.device kind")
         }
         let place = self.place(onDevice: header.onDevice)
-        let a = Tensor.empty(header.shape, dtype: header.dtype, device: place), b = Tensor.empty(header.shape, dtype: header.dtype, device: place)
-        let labels = Tensor.empty([header.shape[0]], dtype: .int64, device: place)
+        let shape = header.shape, memoryShape = header.channelsLast ? [shape[0], shape[2], shape[3], shape[1]] : shape
+        let a = Tensor.empty(memoryShape, dtype: header.dtype, device: place), b = Tensor.empty(memoryShape, dtype: header.dtype, device: place)
+        let labels = Tensor.empty([shape[0]], dtype: .int64, device: place)
         try dataParallel.exchange {
             let works = try [a, b, labels].map { try group.receive(into: $0, from: below, tag: Tag.activations.rawValue) }
             for work in works { try work.wait() }
         }
-        return Message(step: header.step, position: header.position, viewA: a, viewB: b, labels: labels)
+        let view = { (t: Tensor) in header.channelsLast ? t.permute([0, 3, 1, 2]) : t }
+        return Message(step: header.step, position: header.position, viewA: view(a), viewB: view(b), labels: labels)
     }
 
     /// What precedes each step's tensors: the step, the data position after it, whether it
-    /// asks to stop, and the outputs' dtype, shape and place (device or host), as int64s.
+    /// asks to stop, and the outputs' dtype, place (device or host), memory order and shape
+    /// [N, C, H, W], as int64s.
     struct Header: Equatable {
         var step: Int
         var position: DataPosition
         var stop: Bool
         var dtype: DType
         var onDevice: Bool
+        /// The outputs go as [N, H, W, C], their channels-last memory.
+        var channelsLast: Bool
         var shape: [Int]
 
-        static let count = 10
+        static let count = 11
         /// The dtypes of block outputs, by their code in a header.
         static let dtypes: [DType] = [.float32, .float64, .float16, .bfloat16]
 
         var tensor: Tensor {
-            let fields = [step, position.epoch, position.index, stop ? 1 : 0, Self.dtypes.firstIndex(of: dtype) ?? -1, onDevice ? 1 : 0] + shape
+            let fields = [step, position.epoch, position.index, stop ? 1 : 0, Self.dtypes.firstIndex(of: dtype) ?? -1, onDevice ? 1 : 0,
+                          channelsLast ? 1 : 0] + shape
             return Tensor(fields.map(Int64.init))
         }
 
         /// Reads a header from its fields; nil when they are not one.
         init?(_ fields: [Int]) {
             guard fields.count == Self.count, Self.dtypes.indices.contains(fields[4]), (0...1).contains(fields[3]),
-                  (0...1).contains(fields[5]), fields[6...].allSatisfy({ $0 > 0 }) else { return nil }
+                  (0...1).contains(fields[5]), (0...1).contains(fields[6]), fields[7...].allSatisfy({ $0 > 0 }) else { return nil }
             self.init(step: fields[0], position: DataPosition(epoch: fields[1], index: fields[2]), stop: fields[3] == 1,
-                      dtype: Self.dtypes[fields[4]], onDevice: fields[5] == 1, shape: Array(fields[6...]))
+                      dtype: Self.dtypes[fields[4]], onDevice: fields[5] == 1, channelsLast: fields[6] == 1, shape: Array(fields[7...]))
         }
 
-        init(step: Int, position: DataPosition, stop: Bool, dtype: DType, onDevice: Bool, shape: [Int]) {
-            (self.step, self.position, self.stop, self.dtype, self.onDevice, self.shape) = (step, position, stop, dtype, onDevice, shape)
+        init(step: Int, position: DataPosition, stop: Bool, dtype: DType, onDevice: Bool, channelsLast: Bool, shape: [Int]) {
+            (self.step, self.position, self.stop, self.dtype, self.onDevice, self.channelsLast, self.shape) =
+                (step, position, stop, dtype, onDevice, channelsLast, shape)
         }
     }
 

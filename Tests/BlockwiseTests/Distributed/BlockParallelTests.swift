@@ -20,12 +20,14 @@ import Torch
         }
     }
 
-    @Test(arguments: ["simultaneous", "simultaneous recompute", "supervised-blockwise"])
+    /// "channels-last": the blocks' outputs go between processes in that order ([N, H, W, C]).
+    @Test(arguments: ["simultaneous", "simultaneous recompute", "supervised-blockwise", "simultaneous channels-last"])
     func fourRanksTrainBitForBitAsOneProcess(_ setting: String) throws {
         let parts = setting.split(separator: " ")
         let folder = TemporaryFolder()
         let config = try writeTinyConfig(in: folder, ["training.mode=\(parts[0])", "model.noise=independent",
-                                                      "training.recompute=\(parts.count > 1)"])
+                                                      "training.recompute=\(parts.contains("recompute"))",
+                                                      "model.memory_format=" + (parts.contains("channels-last") ? "channels-last" : "contiguous")])
         _ = try runBlockwise(["pretrain", config, "--out", folder.path + "/one"], folder: folder)
         let output = try runBlockwise(["pretrain", config, "--out", folder.path + "/four", "--nproc-per-node", "4"] + Self.blocks,
                                       folder: folder)
@@ -113,11 +115,11 @@ import Torch
     /// (a wrong length, dtype code, flag or shape) is refused rather than trusted.
     @Test func aStepHeaderRoundTripsAndADamagedOneIsRefused() {
         let header = BlockPipeline.Header(step: 7, position: DataPosition(epoch: 2, index: 384), stop: false, dtype: .bfloat16,
-                                          onDevice: true, shape: [128, 64, 16, 16])
+                                          onDevice: true, channelsLast: true, shape: [128, 64, 16, 16])
         let fields = header.tensor.toArray(Int64.self).map(Int.init)
         #expect(fields.count == BlockPipeline.Header.count)
         #expect(BlockPipeline.Header(fields) == header)
-        for (index, value) in [(4, 9), (3, 2), (5, -1), (8, 0)] {
+        for (index, value) in [(4, 9), (3, 2), (5, -1), (6, 2), (9, 0)] {
             var damaged = fields
             damaged[index] = value
             #expect(BlockPipeline.Header(damaged) == nil, "field \(index) = \(value)")
