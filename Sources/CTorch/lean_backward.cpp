@@ -9,9 +9,8 @@
 // reads. This node keeps the derivative instead, as bits (16 values to a word, in memory
 // order), for contiguous and channels-last CPU tensors of float32, float64 and bfloat16; other
 // tensors take torch's own ReLU (a bool mask would cost a bf16 tensor half its size). Its
-// gradient equals torch's
-// threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0 (NaN passes, as through
-// torch's ReLU), else 0.
+// gradient equals torch's threshold_backward(g, y, 0) exactly: g where the output y is not ≤ 0
+// (NaN passes, as through torch's ReLU), else 0.
 //
 // The max-pool needs only where each window's maximum was: torch's keeps its input as well,
 // and its indices in int64. This node, for CPU tensors, keeps the indices alone, in int32 when

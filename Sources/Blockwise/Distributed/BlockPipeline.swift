@@ -80,10 +80,10 @@ final class BlockPipeline {
         // Outputs in channels-last order (`model.memory_format`) go as their memory lies,
         // [N, H, W, C], so that neither side reorders them.
         let channelsLast = !a.isContiguous() && a.isContiguous(.channelsLast)
+        let header = Header(step: step, position: position, stop: false, dtype: a.dtype, onDevice: onDevice, channelsLast: channelsLast,
+                            shape: a.shape).tensor
         let wire = { (t: Tensor) in channelsLast ? t.to(place).contiguous(.channelsLast).permute([0, 2, 3, 1]) : t.to(place).contiguous() }
         let (a, b, labels) = (wire(a), wire(b), labels.to(place, .int64).contiguous())
-        let header = Header(step: step, position: position, stop: false, dtype: a.dtype, onDevice: onDevice, channelsLast: channelsLast,
-                            shape: channelsLast ? [a.size(0), a.size(3), a.size(1), a.size(2)] : a.shape).tensor
         let works = try dataParallel.exchange {
             try [header, a, b, labels].map { try group.send($0, to: above, tag: Tag.activations.rawValue) }
         }
