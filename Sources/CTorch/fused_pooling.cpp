@@ -25,8 +25,9 @@
 // The terms that need the whole batch (S1, G) come out of the same pass over the tiles that
 // writes W'ᵀ g, and the remaining terms are cheap passes over x: one pass of GEMMs in all.
 //
-// x is laid out channel-major, [C, N·P], so that every tile is one GEMM with the folded weight
-// packed once: per-image batched products of the same size ran at half the rate (OpenBLAS).
+// Where tiles span images, x is laid out channel-major, [C, N·P], so that every tile is one GEMM
+// with the folded weight packed once: per-image batched products of the same size ran at half
+// the rate (OpenBLAS). The CPU kernels read x as it lies.
 //
 // Batch statistics synchronised over data-parallel processes come in as inputs: the caller
 // gives μ and Σ over every process's batch (and their count), computed by differentiable
@@ -122,9 +123,9 @@ at::Tensor tile_buffer(const std::vector<Tile> &all, int64_t expanded, const at:
 }
 
 // The input as the tiles read it. Where every tile lies within one image, the input's own
-// [N, C, P] serves: a tile's columns are one image's [C, positions], a strided matrix. Where
-// tiles span images (small feature maps), or the CPU kernels run, a channel-major [C, N, P] copy
-// makes each tile one matrix. The copy, and dx's transposition back in backward, are each as
+// [N, C, P] serves: a tile's columns are one image's [C, positions], a strided matrix; the CPU
+// kernels read it too. Where tiles span images (small feature maps), a channel-major [C, N, P]
+// copy makes each tile one matrix. The copy, and dx's transposition back in backward, are each as
 // large as the input: for ResNet-50's first CbE head, most of what its backward holds beside the
 // block's activations, at the step's peak.
 struct Layout {
@@ -181,15 +182,14 @@ struct Layout {
     }
 };
 
-// Whether the tiles need the channel-major copy: with the CPU kernels, or where a tile spans images.
+// Whether the tiles need the channel-major copy: where a tile spans images (the CPU kernels take
+// whole images in any case).
 bool needs_channel_major(bool kernels, const std::vector<Tile> &all) {
-    return kernels || std::any_of(all.begin(), all.end(), [](const Tile &t) { return t.images > 1; });
+    return !kernels && std::any_of(all.begin(), all.end(), [](const Tile &t) { return t.images > 1; });
 }
 
-// Whether the CPU kernels take this input (they read it channel-major).
-bool kernels_take(const at::Tensor &input, bool cpu_kernels) {
-    return cpu_kernels && ctorch::cpu_kernels_apply(input.transpose(0, 1));
-}
+// Whether the CPU kernels take this input.
+bool kernels_take(const at::Tensor &input, bool cpu_kernels) { return cpu_kernels && ctorch::cpu_kernels_apply(input); }
 
 struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReLUPool> {
     // The statistics as input-side quantities: mean and 1/√(var + eps) per output channel and,
@@ -240,6 +240,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         Layout in(input, needs_channel_major(kernels, all));
         const at::Tensor &x = in.x;
         at::Tensor w = conv_weight.reshape({expanded, channels});
+        int64_t group = kernels ? ctorch::kernel_group(x, expanded, tile_elements) : 0;
         Statistics s;
         bool given_statistics = input_mean.has_value();
         TORCH_CHECK(given_statistics == input_covariance.has_value(), "conv_bn_relu_pool: give the input's mean and covariance together");
@@ -251,7 +252,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             s = statistics(*input_mean, *input_covariance, w, running_mean, running_var, count, momentum, eps);
         } else if (use_batch_statistics) {
             at::Tensor mu, covariance;
-            std::tie(mu, covariance) = in.moments();
+            std::tie(mu, covariance) = kernels ? ctorch::channel_moments(x, group) : in.moments();
             s = statistics(mu, covariance, w, running_mean, running_var, static_cast<double>(images * positions), momentum, eps);
         } else {
             TORCH_CHECK(running_mean && running_var, "conv_bn_relu_pool: without batch statistics it needs running statistics");
@@ -263,7 +264,6 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         at::Tensor w_folded = w * scale.unsqueeze(1), b_folded = bn_bias - scale * s.mean;
 
         at::Tensor sums, mask;
-        int64_t group = kernels ? ctorch::kernel_group(x, expanded, tile_elements) : 0;
         if (kernels) {
             sums = ctorch::pooled_sums(x, w_folded, b_folded, pooling, group, pooling == Pooling::mean ? &mask : nullptr);
         } else if (masks) {
@@ -331,13 +331,23 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                              : pooling == Pooling::root_mean_square ? dz / (z * p)
                              : dz / (2 * p)).t();
 
+        // With batch statistics (its own), dx −= A x + shift, from G and S1: the CPU kernels take
+        // it into the pass that writes dx, the tiles in a pass of its own.
+        double count = static_cast<double>(images * positions);
+        auto correction = [&](const at::Tensor &g_x, const at::Tensor &sum_g) -> ctorch::InputCorrection {
+            if (given_statistics || !use_batch_statistics) return {};
+            at::Tensor c = scale * invstd.square() * ((g_x * w).sum(1) - mean * sum_g) / count;
+            at::Tensor a = at::mm(w.t(), c.unsqueeze(1) * w);
+            return {a, at::mv(w.t(), scale * sum_g / count) - at::mv(a, mu)};
+        };
+
         bool input_grad = ctx->needs_input_grad(0);
         at::Tensor sum_g = at::zeros({expanded}, x.options());
         at::Tensor g_x = at::zeros({expanded, channels}, x.options());
         at::Tensor dx;
         if (kernels) {
             ctorch::pooling_backward(x, w_folded, b_folded, factor.contiguous(), pooling, group, mask, input_grad ? &dx : nullptr, g_x,
-                                     sum_g);
+                                     sum_g, correction);
         } else {
             // g per tile, then taken into G = Σ g xᵀ and W'ᵀ g. The forward's mask, where it kept
             // one, gives g without the tile's GEMM of y: two GEMMs per tile, not three.
@@ -362,6 +372,10 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                     at::mm_out(dx_columns, w_folded_t, g);
                 }
             }
+            if (input_grad) {
+                ctorch::InputCorrection k = correction(g_x, sum_g);
+                if (k.a.defined()) in.subtract(dx, k.a, k.shift);
+            }
         }
 
         at::Tensor centred_sum = (g_x * w).sum(1) - mean * sum_g;  // S2
@@ -375,14 +389,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             grad_mean = at::mv(w.t(), scale * sum_g).neg_();
             grad_covariance = at::mm(w.t(), per_variance.unsqueeze(1) * w).mul_(-0.5);
         } else if (use_batch_statistics) {
-            double count = static_cast<double>(images * positions);
             at::Tensor c = scale * invstd.square() * centred_sum / count;
             grad_w.sub_(at::outer(scale * sum_g, mu)).sub_(c.unsqueeze(1) * weight_covariance, count);
-            if (input_grad) {
-                at::Tensor a = at::mm(w.t(), c.unsqueeze(1) * w);
-                at::Tensor shift = at::mv(w.t(), scale * sum_g / count) - at::mv(a, mu);
-                in.subtract(dx, a, shift);
-            }
         }
         at::Tensor none;
         at::Tensor grad_input = input_grad ? in.input_gradient(dx, input.sizes()) : none;

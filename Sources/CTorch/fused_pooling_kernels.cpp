@@ -13,6 +13,11 @@
 // partial sums to memory for every register block: the demo's first head's backward took about
 // half the time (masked_backward below).
 //
+// They read x [N, C, P] as the block's output lies ([N, C, H, W], contiguous) and write dx so:
+// a channel-major copy each way (and ATen's passes for the statistics and their part of dx) cost
+// the demo's first two heads about 70 ms a step. The batch statistics come from a kernel of
+// their own (channel_moments), and their part of dx is added in the pass that writes dx.
+//
 // The kernels are written once on 64-byte vectors (clang's vector extensions) and compiled for
 // AVX-512, AVX2 + FMA and the x86-64 baseline; the CPU picks one on first use.
 #include "fused_pooling.hpp"
@@ -65,15 +70,15 @@ template <typename T> [[gnu::always_inline]] inline Vec<T> lanes_below(int64_t v
 }
 
 // A register block: kVectors consecutive vectors of a group's images (image by image), packed
-// C × kBlock: x's rows are a whole batch apart, so a block read in place maps its C rows to the
-// same few sets of L1 and evicts itself; packed it stays in L1 for every output channel. Lanes
-// past an image's positions, and vectors past the group's last image, are zeros.
+// C × kBlock: x's rows are a feature map apart, so a block read in place maps its C rows to a
+// few sets of L1 and evicts itself; packed it stays in L1 for every output channel. Lanes past
+// an image's positions, and vectors past the group's last image, are zeros.
 template <typename T> struct Block {
     int64_t image[kVectors], vector[kVectors], valid[kVectors];  // valid: positions in it, 0 past the group
     std::vector<T> packed;                                          // [C, kBlock]
 
-    // Vectors [i, i + kVectors) of the images from `first`, of which there are `count` vectors.
-    void load(const T *x, int64_t ld, int64_t channels, int64_t positions, int64_t first, int64_t i, int64_t count) {
+    // Vectors [i, i + kVectors) of the images from `first` of x [N, C, P], of which there are `count` vectors.
+    void load(const T *x, int64_t channels, int64_t positions, int64_t first, int64_t i, int64_t count) {
         constexpr int64_t L = Lanes<T>::width;
         const int64_t per_image = image_vectors<T>(positions);
         for (int v = 0; v < kVectors; ++v) {
@@ -86,7 +91,7 @@ template <typename T> struct Block {
         for (int64_t c = 0; c < channels; ++c) {
             for (int v = 0; v < kVectors; ++v) {
                 T *to = &packed[c * kBlock<T> + v * L];
-                if (valid[v] > 0) std::memcpy(to, x + c * ld + image[v] * positions + vector[v] * L, valid[v] * sizeof(T));
+                if (valid[v] > 0) std::memcpy(to, x + (image[v] * channels + c) * positions + vector[v] * L, valid[v] * sizeof(T));
                 if (valid[v] < L) std::memset(to + valid[v], 0, (L - valid[v]) * sizeof(T));
             }
         }
@@ -125,7 +130,7 @@ struct Images {
 };
 
 template <typename T> struct SumsJob {
-    const T *x, *w, *b;  // x channel-major [C, N, P]; w [rows, C]; b [rows]
+    const T *x, *w, *b;  // x [N, C, P]; w [rows, C]; b [rows]
     int64_t channels, images, positions, rows, expanded, group;
     Pooling pooling;
     T *sums;         // [D, N], zero
@@ -138,7 +143,6 @@ template <typename T> struct SumsJob {
 template <typename T> [[gnu::always_inline]] inline void sums_of_group(const SumsJob<T> &job, int64_t index) {
     Images group(index, job.group, job.images);
     const int64_t per_image = image_vectors<T>(job.positions), count = (group.last - group.first) * per_image;
-    const int64_t ld = job.images * job.positions;
     std::vector<Vec<T>> lanes(static_cast<size_t>(job.rows));
     Block<T> block;
     int64_t held = -1;  // the image whose sums the lanes hold
@@ -148,7 +152,7 @@ template <typename T> [[gnu::always_inline]] inline void sums_of_group(const Sum
         std::fill(lanes.begin(), lanes.end(), Vec<T>{});
     };
     for (int64_t i = 0; i < count; i += kVectors) {
-        block.load(job.x, ld, job.channels, job.positions, group.first, i, count);
+        block.load(job.x, job.channels, job.positions, group.first, i, count);
         if (block.image[0] != held) {
             flush();
             held = block.image[0];
@@ -190,11 +194,12 @@ template <typename T> [[gnu::always_inline]] inline void sums_of_group(const Sum
 }
 
 template <typename T> struct BackwardJob {
-    const T *x, *w, *b, *factor;  // x channel-major [C, N, P]; w [rows, C]; b [rows]; factor [D, N]
+    const T *x, *w, *b, *factor;  // x [N, C, P]; w [rows, C]; b [rows]; factor [D, N]
     int64_t channels, images, positions, rows, expanded, group;
     Pooling pooling;
-    T *dx;                 // [C, N, P], or null when x needs no gradient
+    T *dx;                 // [N, C, P], or null when x needs no gradient
     const uint16_t *bits;  // the forward's mask (mean pooling), or null: recompute y
+    const T *a, *shift;    // dx −= A x + shift: A [C, C], shift [C], or null
 };
 
 // One task's part of G = Σ g xᵀ and S1 = Σ g, in vector lanes: [rows][C] and [rows].
@@ -204,20 +209,37 @@ template <typename T> struct BackwardLanes {
 
 // masked_backward: from the forward's mask, where dL/dy is the mask times the image's factor
 // f[d, n]. Two passes over the group, each with its sums in registers across it:
-//   W'ᵀ g: dx[c, n, k] = Σ_d (W'[d, c] f[d, n]) · mask[d, n, k], a masked sum of one row of
+//   W'ᵀ g: dx[n, c, k] = Σ_d (W'[d, c] f[d, n]) · mask[d, n, k], a masked sum of one row of
 //          U = W' ∘ f per output channel, over 4 input channels × 4 vectors of an image;
 //   G, S1: g built per vector from the mask, times 4 input channels' x, for 4 output channels,
 //          over every vector of the group.
-// Without the mask, each register block recomputes y (below).
+// Without the mask, each register block recomputes y (below). Either way the batch statistics'
+// part of dx, A x + shift, waits for G and S1 of every group, and then takes a pass of its own
+// (corrected_input_gradient).
+
+// Writes acc[c] over vectors [j0, j0 + NV) of image n's input channels [c0, c0 + kTile) of dx,
+// the lanes within the image's positions and the channels within C.
+template <typename T, int NV>
+[[gnu::always_inline]] inline void store_input_gradient(const BackwardJob<T> &job, int64_t n, int64_t j0, int64_t c0,
+                                                        const Vec<T> (&acc)[kTile][NV]) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, P = job.positions;
+    for (int c = 0; c < kTile && c0 + c < C; ++c) {
+        T *to = job.dx + (n * C + c0 + c) * P + j0 * L;
+        for (int v = 0; v < NV; ++v) {
+            const int64_t valid = std::min(L, P - (j0 + v) * L);
+            std::memcpy(to + v * L, &acc[c][v], static_cast<size_t>(valid) * sizeof(T));
+        }
+    }
+}
 
 // dx over vectors [j0, j0 + NV) of image n, input channels [c0, c0 + kTile): u is U [D, C].
 template <typename T, int NV>
 [[gnu::always_inline]] inline void masked_input_gradient(const BackwardJob<T> &job, const T *u, int64_t n, int64_t j0, int64_t c0) {
-    constexpr int64_t L = Lanes<T>::width;
-    const int64_t C = job.channels, per_image = image_vectors<T>(job.positions), stride = job.images * per_image;
+    const int64_t per_image = image_vectors<T>(job.positions), stride = job.images * per_image;
     Vec<T> acc[kTile][NV] = {};
     const uint16_t *bits = job.bits + n * per_image + j0;
-    for (int64_t d = 0; d < job.expanded; ++d, bits += stride, u += C) {
+    for (int64_t d = 0; d < job.expanded; ++d, bits += stride, u += job.channels) {
         uint32_t on[NV];
         CT_UNROLL
         for (int v = 0; v < NV; ++v) on[v] = bits[v];
@@ -228,14 +250,7 @@ template <typename T, int NV>
             for (int v = 0; v < NV; ++v) acc[c][v] += where_bits<T>(on[v], value);
         }
     }
-    const int64_t ld = job.images * job.positions;
-    for (int c = 0; c < kTile && c0 + c < C; ++c) {
-        T *to = job.dx + (c0 + c) * ld + n * job.positions + j0 * L;
-        for (int v = 0; v < NV; ++v) {
-            int64_t valid = std::min(L, job.positions - (j0 + v) * L);
-            std::memcpy(to + v * L, &acc[c][v], static_cast<size_t>(valid) * sizeof(T));
-        }
-    }
+    store_input_gradient<T, NV>(job, n, j0, c0, acc);
 }
 
 template <typename T> [[gnu::always_inline]] inline void masked_input_gradients(const BackwardJob<T> &job, const Images &group) {
@@ -267,7 +282,6 @@ template <typename T, bool with_sum>
                                                           BackwardLanes<T> &out) {
     constexpr int64_t L = Lanes<T>::width;
     const int64_t C = job.channels, P = job.positions, per_image = image_vectors<T>(P), whole = P / L;
-    const int64_t ld = job.images * P;
     Vec<T> acc[kRows][kTile] = {}, sum[kRows] = {};
     for (int64_t n = group.first; n < group.last; ++n) {
         // Rows past D (padding) take f = 0; channels past C repeat the last one, and are dropped.
@@ -281,8 +295,8 @@ template <typename T, bool with_sum>
         }
         const T *x[kTile];
         CT_UNROLL
-        for (int c = 0; c < kTile; ++c) x[c] = job.x + std::min(c0 + c, C - 1) * ld + n * P;
-        auto step = [&](int64_t j, const Vec<T> (&xv)[kTile]) [[gnu::always_inline]] {
+        for (int c = 0; c < kTile; ++c) x[c] = job.x + (n * C + std::min(c0 + c, C - 1)) * P;
+        auto step = [&](int64_t j, const Vec<T> (&xv)[kTile]) __attribute__((always_inline)) {
             CT_UNROLL
             for (int r = 0; r < kRows; ++r) {
                 Vec<T> g = where_bits<T>(bits[r][j], f[r]);
@@ -329,11 +343,10 @@ template <typename T> [[gnu::always_inline]] inline void masked_backward(const B
 template <typename T> [[gnu::always_inline]] inline void recomputing_backward(const BackwardJob<T> &job, const Images &group, BackwardLanes<T> &out) {
     constexpr int64_t L = Lanes<T>::width;
     const int64_t C = job.channels, per_image = image_vectors<T>(job.positions), count = (group.last - group.first) * per_image;
-    const int64_t ld = job.images * job.positions;
     Block<T> block;
     std::vector<Vec<T>> dx(static_cast<size_t>(C * kVectors));  // the block's columns of W'ᵀ g
     for (int64_t i = 0; i < count; i += kVectors) {
-        block.load(job.x, ld, C, job.positions, group.first, i, count);
+        block.load(job.x, C, job.positions, group.first, i, count);
         std::fill(dx.begin(), dx.end(), Vec<T>{});
         Vec<T> keep[kVectors];
         CT_UNROLL
@@ -382,20 +395,167 @@ template <typename T> [[gnu::always_inline]] inline void recomputing_backward(co
         for (int64_t c = 0; c < C; ++c) {
             for (int v = 0; v < kVectors; ++v) {
                 if (block.valid[v] == 0) continue;
-                T *to = job.dx + c * ld + block.image[v] * job.positions + block.vector[v] * L;
+                T *to = job.dx + (block.image[v] * C + c) * job.positions + block.vector[v] * L;
                 std::memcpy(to, &dx[c * kVectors + v], static_cast<size_t>(block.valid[v]) * sizeof(T));
             }
         }
     }
 }
 
-// Group `index` of job.group images: its part of G and S1 into the task's lanes, and its dx.
+// Group `index` of job.group images: its part of G and S1 into the task's lanes, and its dx but
+// for A x + shift.
 template <typename T> [[gnu::always_inline]] inline void backward_group(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
     Images group(index, job.group, job.images);
     if (job.bits) {
         masked_backward(job, group, out);
     } else {
         recomputing_backward(job, group, out);
+    }
+}
+
+// dx −= A x + shift over vectors [j0, j0 + NV) of image n, input channels [c0, c0 + kTile), of
+// which the last is partial (ends at the image's last position) where `Partial`. Channels past
+// C repeat the last one, and are dropped.
+template <typename T, int NV, bool Partial>
+[[gnu::always_inline]] inline void corrected_input_gradient(const BackwardJob<T> &job, int64_t n, int64_t j0, int64_t c0) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, P = job.positions, last = P - (j0 + NV - 1) * L;
+    // The partial vector only in its own copy: load_partial's copy of a run time length is a
+    // call, which would take the register block to the stack.
+    auto vectors = [&](const T *p, Vec<T> (&out)[NV]) __attribute__((always_inline)) {
+        CT_UNROLL
+        for (int v = 0; v < NV; ++v) out[v] = Partial && v == NV - 1 ? load_partial(p + v * L, last) : load(p + v * L);
+    };
+    Vec<T> acc[kTile][NV];
+    const T *a[kTile];
+    CT_UNROLL
+    for (int c = 0; c < kTile; ++c) {
+        const int64_t row = std::min(c0 + c, C - 1);
+        a[c] = job.a + row * C;
+        vectors(job.dx + (n * C + row) * P + j0 * L, acc[c]);
+        const Vec<T> shift = splat<T>(job.shift[row]);
+        CT_UNROLL
+        for (int v = 0; v < NV; ++v) acc[c][v] -= shift;
+    }
+    for (int64_t k = 0; k < C; ++k) {
+        Vec<T> xv[NV];
+        vectors(job.x + (n * C + k) * P + j0 * L, xv);
+        CT_UNROLL
+        for (int c = 0; c < kTile; ++c) {
+            const Vec<T> ak = splat<T>(a[c][k]);
+            CT_UNROLL
+            for (int v = 0; v < NV; ++v) acc[c][v] -= ak * xv[v];
+        }
+    }
+    store_input_gradient<T, NV>(job, n, j0, c0, acc);
+}
+
+template <typename T, int NV>
+[[gnu::always_inline]] inline void corrected_input_gradient(const BackwardJob<T> &job, int64_t n, int64_t j0, int64_t c0, bool partial) {
+    if (partial) return corrected_input_gradient<T, NV, true>(job, n, j0, c0);
+    corrected_input_gradient<T, NV, false>(job, n, j0, c0);
+}
+
+// Group `index`'s A x + shift, taken from its dx once G and S1 are complete.
+template <typename T> [[gnu::always_inline]] inline void input_gradient_group(const BackwardJob<T> &job, int64_t index) {
+    Images group(index, job.group, job.images);
+    const int64_t per_image = image_vectors<T>(job.positions);
+    const bool ragged = job.positions % Lanes<T>::width != 0;
+    for (int64_t n = group.first; n < group.last; ++n) {
+        for (int64_t j0 = 0; j0 < per_image; j0 += kVectors) {
+            const bool partial = ragged && j0 + kVectors >= per_image;
+            for (int64_t c0 = 0; c0 < job.channels; c0 += kTile) {
+                switch (std::min<int64_t>(kVectors, per_image - j0)) {
+                case 1: corrected_input_gradient<T, 1>(job, n, j0, c0, partial); break;
+                case 2: corrected_input_gradient<T, 2>(job, n, j0, c0, partial); break;
+                case 3: corrected_input_gradient<T, 3>(job, n, j0, c0, partial); break;
+                default: corrected_input_gradient<T, 4>(job, n, j0, c0, partial); break;
+                }
+            }
+        }
+    }
+}
+
+// The batch statistics of x [N, C, P]: each group's Σ x per channel (the first pass, without
+// a mean), or its Σ (x − μ)(x − μ)ᵀ (the second), in double, an image at a time.
+template <typename T> struct MomentsJob {
+    const T *x, *mean;  // x [N, C, P]; mean [C], or null in the first pass
+    int64_t channels, images, positions, group;
+    double *sums;  // per group: [C] in the first pass, [C, C] in the second (the upper triangle)
+};
+
+template <typename T> [[gnu::always_inline]] inline double lane_sum(Vec<T> v) {
+    double s = 0;
+    for (int64_t i = 0; i < Lanes<T>::width; ++i) s += v[i];
+    return s;
+}
+
+template <typename T> [[gnu::always_inline]] inline void channel_sums(const MomentsJob<T> &job, const Images &group, double *out) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t P = job.positions, whole = P / L;
+    for (int64_t n = group.first; n < group.last; ++n) {
+        for (int64_t c = 0; c < job.channels; ++c) {
+            const T *row = job.x + (n * job.channels + c) * P;
+            Vec<T> s = whole * L < P ? load_partial(row + whole * L, P - whole * L) : Vec<T>{};
+            for (int64_t j = 0; j < whole; ++j) s += load(row + j * L);
+            out[c] += lane_sum<T>(s);
+        }
+    }
+}
+
+// Σ (x − μ)(x − μ)ᵀ over channels [c0, c0 + kTile) × [c1, c1 + kTile): 4 × 4 lanes of products
+// per vector. Channels past C repeat the last one, and are dropped.
+template <typename T>
+[[gnu::always_inline]] inline void centred_products(const MomentsJob<T> &job, const Images &group, int64_t c0, int64_t c1, double *out) {
+    constexpr int64_t L = Lanes<T>::width;
+    const int64_t C = job.channels, P = job.positions, whole = P / L;
+    int64_t rows[2][kTile];
+    Vec<T> mean[2][kTile];
+    CT_UNROLL
+    for (int c = 0; c < kTile; ++c) {
+        rows[0][c] = std::min(c0 + c, C - 1);
+        rows[1][c] = std::min(c1 + c, C - 1);
+        mean[0][c] = splat<T>(job.mean[rows[0][c]]);
+        mean[1][c] = splat<T>(job.mean[rows[1][c]]);
+    }
+    const Vec<T> keep = lanes_below<T>(P - whole * L);
+    for (int64_t n = group.first; n < group.last; ++n) {
+        const T *x = job.x + n * C * P;
+        Vec<T> acc[kTile][kTile] = {};
+        // The partial vector in a copy of its own (load_partial's copy is a call).
+        auto step = [&](int64_t j, auto partial) __attribute__((always_inline)) {
+            Vec<T> u[kTile], v[kTile];
+            CT_UNROLL
+            for (int c = 0; c < kTile; ++c) {
+                if constexpr (decltype(partial)::value) {
+                    u[c] = load_partial(x + rows[0][c] * P + j * L, P - j * L) - mean[0][c];
+                    v[c] = load_partial(x + rows[1][c] * P + j * L, P - j * L) - mean[1][c];
+                    u[c] = keep > 0 ? u[c] : Vec<T>{};
+                } else {
+                    u[c] = load(x + rows[0][c] * P + j * L) - mean[0][c];
+                    v[c] = load(x + rows[1][c] * P + j * L) - mean[1][c];
+                }
+            }
+            CT_UNROLL
+            for (int r = 0; r < kTile; ++r) {
+                CT_UNROLL
+                for (int s = 0; s < kTile; ++s) acc[r][s] += u[r] * v[s];
+            }
+        };
+        for (int64_t j = 0; j < whole; ++j) step(j, std::false_type{});
+        if (whole * L < P) step(whole, std::true_type{});
+        for (int r = 0; r < kTile && c0 + r < C; ++r) {
+            for (int s = 0; s < kTile && c1 + s < C; ++s) out[(c0 + r) * C + c1 + s] += lane_sum<T>(acc[r][s]);
+        }
+    }
+}
+
+template <typename T> [[gnu::always_inline]] inline void moments_group(const MomentsJob<T> &job, int64_t index) {
+    Images group(index, job.group, job.images);
+    const int64_t C = job.channels;
+    if (!job.mean) return channel_sums(job, group, job.sums + index * C);
+    for (int64_t c0 = 0; c0 < C; c0 += kTile) {
+        for (int64_t c1 = c0; c1 < C; c1 += kTile) centred_products(job, group, c0, c1, job.sums + index * C * C);
     }
 }
 
@@ -483,6 +643,8 @@ template <typename T> [[gnu::always_inline]] inline void mask_gradient_rows(cons
 // own vectors for the target).
 template <typename T> void sums_baseline(const SumsJob<T> &j, int64_t i) { sums_of_group(j, i); }
 template <typename T> void backward_baseline(const BackwardJob<T> &j, int64_t i, BackwardLanes<T> &o) { backward_group(j, i, o); }
+template <typename T> void input_gradient_baseline(const BackwardJob<T> &j, int64_t i) { input_gradient_group(j, i); }
+template <typename T> void moments_baseline(const MomentsJob<T> &j, int64_t i) { moments_group(j, i); }
 template <typename T> void mask_sums_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_sums_rows(j, a, b); }
 template <typename T> void mask_gradient_baseline(const MaskJob<T> &j, int64_t a, int64_t b) { mask_gradient_rows(j, a, b); }
 
@@ -495,6 +657,12 @@ template <typename T> void mask_gradient_baseline(const MaskJob<T> &j, int64_t a
     [[gnu::target(isa)]] void backward_##suffix(const BackwardJob<T> &j, int64_t i, BackwardLanes<T> &o) {             \
         backward_group(j, i, o);                                                                                        \
     }                                                                                                                   \
+    template <typename T> [[gnu::target(isa)]] void input_gradient_##suffix(const BackwardJob<T> &j, int64_t i) {      \
+        input_gradient_group(j, i);                                                                                     \
+    }                                                                                                                   \
+    template <typename T> [[gnu::target(isa)]] void moments_##suffix(const MomentsJob<T> &j, int64_t i) {              \
+        moments_group(j, i);                                                                                            \
+    }                                                                                                                   \
     template <typename T> [[gnu::target(isa)]] void mask_sums_##suffix(const MaskJob<T> &j, int64_t a, int64_t b) {    \
         mask_sums_rows(j, a, b);                                                                                        \
     }                                                                                                                   \
@@ -505,44 +673,25 @@ CT_KERNEL_VARIANT(avx512, "avx512f")
 CT_KERNEL_VARIANT(avx2, "avx2,fma")
 #undef CT_KERNEL_VARIANT
 
-template <typename T> void run_sums(const SumsJob<T> &job, int64_t index) {
-    switch (instruction_set()) {
-    case InstructionSet::avx512: return sums_avx512(job, index);
-    case InstructionSet::avx2: return sums_avx2(job, index);
-    case InstructionSet::baseline: return sums_baseline(job, index);
+// The copy of a kernel for the CPU's instruction set.
+#define CT_RUN(kernel, ...)                                                                                             \
+    switch (instruction_set()) {                                                                                        \
+    case InstructionSet::avx512: return kernel##_avx512(__VA_ARGS__);                                                   \
+    case InstructionSet::avx2: return kernel##_avx2(__VA_ARGS__);                                                       \
+    case InstructionSet::baseline: return kernel##_baseline(__VA_ARGS__);                                               \
     }
-}
-template <typename T> void run_backward(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
-    switch (instruction_set()) {
-    case InstructionSet::avx512: return backward_avx512(job, index, out);
-    case InstructionSet::avx2: return backward_avx2(job, index, out);
-    case InstructionSet::baseline: return backward_baseline(job, index, out);
-    }
-}
-template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) {
-    switch (instruction_set()) {
-    case InstructionSet::avx512: return mask_sums_avx512(job, first, last);
-    case InstructionSet::avx2: return mask_sums_avx2(job, first, last);
-    case InstructionSet::baseline: return mask_sums_baseline(job, first, last);
-    }
-}
-template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
-    switch (instruction_set()) {
-    case InstructionSet::avx512: return mask_gradient_avx512(job, first, last);
-    case InstructionSet::avx2: return mask_gradient_avx2(job, first, last);
-    case InstructionSet::baseline: return mask_gradient_baseline(job, first, last);
-    }
-}
 #else
-template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) { mask_sums_baseline(job, first, last); }
-template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
-    mask_gradient_baseline(job, first, last);
-}
-template <typename T> void run_sums(const SumsJob<T> &job, int64_t index) { sums_baseline(job, index); }
-template <typename T> void run_backward(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) {
-    backward_baseline(job, index, out);
-}
+#define CT_RUN(kernel, ...) return kernel##_baseline(__VA_ARGS__);
 #endif
+template <typename T> void run_sums(const SumsJob<T> &job, int64_t index) { CT_RUN(sums, job, index) }
+template <typename T> void run_backward(const BackwardJob<T> &job, int64_t index, BackwardLanes<T> &out) { CT_RUN(backward, job, index, out) }
+template <typename T> void run_input_gradient(const BackwardJob<T> &job, int64_t index) { CT_RUN(input_gradient, job, index) }
+template <typename T> void run_moments(const MomentsJob<T> &job, int64_t index) { CT_RUN(moments, job, index) }
+template <typename T> void run_mask_sums(const MaskJob<T> &job, int64_t first, int64_t last) { CT_RUN(mask_sums, job, first, last) }
+template <typename T> void run_mask_gradient(const MaskJob<T> &job, int64_t first, int64_t last) {
+    CT_RUN(mask_gradient, job, first, last)
+}
+#undef CT_RUN
 
 // w and b with zero rows added up to a multiple of kRows (most heads have one already).
 std::pair<at::Tensor, at::Tensor> padded_rows(const at::Tensor &w, const at::Tensor &b) {
@@ -566,11 +715,11 @@ constexpr int64_t kMostChannels = 32;
 
 bool cpu_kernels_apply(const at::Tensor &x) {
     return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) && x.dim() >= 2 &&
-           x.size(0) <= kMostChannels;
+           x.size(1) <= kMostChannels;
 }
 
 int64_t kernel_group(const at::Tensor &x, int64_t expanded, int64_t tile_elements) {
-    int64_t images = x.size(1), positions = x.size(2);
+    int64_t images = x.size(0), positions = x.size(2);
     if (tile_elements > 0) return std::max<int64_t>(1, tile_elements / (expanded * positions));
     int64_t block = x.scalar_type() == at::kDouble ? kBlock<double> : kBlock<float>;
     // At least 32 register blocks a group, so that its partial last block costs little, and at
@@ -582,10 +731,10 @@ int64_t kernel_group(const at::Tensor &x, int64_t expanded, int64_t tile_element
 
 at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, Pooling pooling, int64_t group, at::Tensor *mask) {
     TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && group > 0,
-                "pooled_sums: expected a contiguous [C, N, P] CPU tensor and a group of images");
+                "pooled_sums: expected a contiguous [N, C, P] CPU tensor and a group of images");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
-    int64_t images = x.size(1), groups = (images + group - 1) / group;
+    int64_t images = x.size(0), groups = (images + group - 1) / group;
     at::Tensor sums = at::zeros({w.size(0), images}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooled_sums", [&] {
         uint16_t *bits = nullptr;
@@ -593,7 +742,7 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
             *mask = at::empty({2 * mask_length<scalar_t>(w.size(0), images, x.size(2))}, x.options().dtype(at::kByte));
             bits = reinterpret_cast<uint16_t *>(mask->data_ptr<uint8_t>());
         }
-        SumsJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(), x.size(0), images,
+        SumsJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(), x.size(1), images,
                               x.size(2), wp.size(0), w.size(0), group, pooling, sums.data_ptr<scalar_t>(), bits};
         ctorch::parallel_for(0, groups, 1, [&](int64_t first, int64_t last) {
             for (int64_t i = first; i < last; ++i) run_sums(job, i);
@@ -602,14 +751,54 @@ at::Tensor pooled_sums(const at::Tensor &x, const at::Tensor &w, const at::Tenso
     return sums;
 }
 
+std::pair<at::Tensor, at::Tensor> channel_moments(const at::Tensor &x, int64_t group) {
+    TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && group > 0,
+                "channel_moments: expected a contiguous [N, C, P] CPU tensor and a group of images");
+    const int64_t images = x.size(0), channels = x.size(1), positions = x.size(2), groups = (images + group - 1) / group;
+    const double count = static_cast<double>(images * positions);
+    TORCH_CHECK(count > 1, "Expected more than 1 value per channel when training, got ", images * positions);
+    at::Tensor mean = at::empty({channels}, x.options()), covariance = at::empty({channels, channels}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "channel_moments", [&] {
+        // Each group's sums apart, added in group order: the same sums on any number of threads.
+        std::vector<double> sums(static_cast<size_t>(groups * channels), 0.0);
+        MomentsJob<scalar_t> job{x.data_ptr<scalar_t>(), nullptr, channels, images, positions, group, sums.data()};
+        auto run = [&] {
+            ctorch::parallel_for(0, groups, 1, [&](int64_t first, int64_t last) {
+                for (int64_t i = first; i < last; ++i) run_moments(job, i);
+            });
+        };
+        run();
+        auto *mu = mean.data_ptr<scalar_t>();
+        for (int64_t c = 0; c < channels; ++c) {
+            double total = 0;
+            for (int64_t g = 0; g < groups; ++g) total += sums[g * channels + c];
+            mu[c] = static_cast<scalar_t>(total / count);
+        }
+        sums.assign(static_cast<size_t>(groups * channels * channels), 0.0);
+        job.mean = mu;
+        job.sums = sums.data();
+        run();
+        auto *sigma = covariance.data_ptr<scalar_t>();
+        for (int64_t i = 0; i < channels; ++i) {
+            for (int64_t j = i; j < channels; ++j) {
+                double total = 0;
+                for (int64_t g = 0; g < groups; ++g) total += sums[(g * channels + i) * channels + j];
+                sigma[i * channels + j] = sigma[j * channels + i] = static_cast<scalar_t>(total / count);
+            }
+        }
+    });
+    return {mean, covariance};
+}
+
 void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const at::Tensor &factor, Pooling pooling,
-                      int64_t group, const at::Tensor &mask, at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g) {
+                      int64_t group, const at::Tensor &mask, at::Tensor *dx, at::Tensor &g_x, at::Tensor &sum_g,
+                      const std::function<InputCorrection(const at::Tensor &, const at::Tensor &)> &correct) {
     TORCH_CHECK(cpu_kernels_apply(x) && x.is_contiguous() && x.dim() == 3 && factor.is_contiguous() && group > 0,
-                "pooling_backward: expected a contiguous [C, N, P] CPU tensor, a contiguous factor and a group of images");
+                "pooling_backward: expected a contiguous [N, C, P] CPU tensor, a contiguous factor and a group of images");
     TORCH_CHECK(!mask.defined() || pooling == Pooling::mean, "pooling_backward: a mask serves mean pooling only");
     at::Tensor wp, bp;
     std::tie(wp, bp) = padded_rows(w.contiguous(), b.contiguous());
-    int64_t channels = x.size(0), images = x.size(1), rows = wp.size(0), expanded = w.size(0);
+    int64_t images = x.size(0), channels = x.size(1), rows = wp.size(0), expanded = w.size(0);
     int64_t groups = (images + group - 1) / group;
     if (dx) *dx = at::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pooling_backward", [&] {
@@ -620,7 +809,7 @@ void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor
         }
         BackwardJob<scalar_t> job{x.data_ptr<scalar_t>(), wp.data_ptr<scalar_t>(), bp.data_ptr<scalar_t>(),
                                   factor.data_ptr<scalar_t>(), channels, images, x.size(2), rows, expanded, group, pooling,
-                                  dx ? dx->data_ptr<scalar_t>() : nullptr, bits};
+                                  dx ? dx->data_ptr<scalar_t>() : nullptr, bits, nullptr, nullptr};
         // Each task's groups sum into lanes of its own; the tasks are then added in the order of
         // their groups, so that a given thread count always gives the same sums.
         std::mutex lock;
@@ -642,6 +831,17 @@ void pooling_backward(const at::Tensor &x, const at::Tensor &w, const at::Tensor
                 for (int64_t c = 0; c < channels; ++c) gx[d * channels + c] += horizontal_sum<scalar_t>(lanes.g_x[d * channels + c]);
             }
         }
+        if (!dx) return;
+        InputCorrection correction = correct(g_x, sum_g);
+        if (!correction.a.defined()) return;
+        at::Tensor a = correction.a.to(x.scalar_type()).contiguous(), shift = correction.shift.to(x.scalar_type()).contiguous();
+        TORCH_CHECK(a.sizes() == at::IntArrayRef({channels, channels}) && shift.sizes() == at::IntArrayRef({channels}),
+                    "pooling_backward: expected a correction A [", channels, ", ", channels, "] and shift [", channels, "]");
+        job.a = a.data_ptr<scalar_t>();
+        job.shift = shift.data_ptr<scalar_t>();
+        ctorch::parallel_for(0, groups, 1, [&](int64_t first, int64_t last) {
+            for (int64_t i = first; i < last; ++i) run_input_gradient(job, i);
+        });
     });
 }
 
