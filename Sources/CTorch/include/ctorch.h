@@ -139,7 +139,8 @@ int32_t ct_eye(int64_t n, ct_options o, ct_tensor *out);
 /* generator may be NULL: the default generator of the device. */
 int32_t ct_randn(const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
 /* Normal samples (mean 0, `std`) for injected noise (normal_noise.cpp): on the CPU, one draw of g
- * seeds a stream per chunk of 2^16 values, filled on all threads; elsewhere at::normal. */
+ * seeds a counter-based stream (float32, bf16) or a stream per chunk of 2^16 values (others),
+ * filled on all threads; elsewhere at::normal. */
 int32_t ct_normal_noise(const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, double std, ct_tensor *out);
 int32_t ct_rand(const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
 int32_t ct_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, ct_options o, ct_generator g, ct_tensor *out);
