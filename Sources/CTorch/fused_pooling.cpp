@@ -37,6 +37,7 @@
 // all-reduces carry dμ and dΣ back to every process's x.
 #include "bridge.hpp"
 #include "fused_pooling.hpp"
+#include "gemm.hpp"
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace {
@@ -273,7 +274,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             auto *bits = reinterpret_cast<uint16_t *>(mask.data_ptr<uint8_t>());
             for (const Tile &t : all) {
                 at::Tensor y = buffer.narrow(0, 0, expanded * t.images * t.positions).view({expanded, t.images * t.positions});
-                at::mm_out(y, w_folded, in.columns(t));
+                ctorch::gemm(y, w_folded, in.columns(t), 0);
                 ctorch::mask_sums(y, b_folded, t.image, t.images, t.positions, sums, bits);
                 bits += mask_words(t, expanded);
             }
@@ -366,10 +367,10 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                             .reshape({expanded, t.images * t.positions});
                     sum_g.add_(g.sum(1));
                 }
-                g_x.addmm_(g, x_columns.t());
+                ctorch::gemm(g_x, g, x_columns.t(), 1);
                 if (input_grad) {
                     at::Tensor dx_columns = in.columns(dx, t);
-                    at::mm_out(dx_columns, w_folded_t, g);
+                    ctorch::gemm(dx_columns, w_folded_t, g, 0);
                 }
             }
             if (input_grad) {
