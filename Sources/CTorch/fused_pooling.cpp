@@ -332,8 +332,8 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
                              : pooling == Pooling::root_mean_square ? dz / (z * p)
                              : dz / (2 * p)).t();
 
-        // With batch statistics (its own), dx −= A x + shift, from G and S1: the CPU kernels take
-        // it into the pass that writes dx, the tiles in a pass of its own.
+        // With batch statistics (its own), dx −= A x + shift, from G and S1 once they are
+        // complete: the CPU kernels in a pass of their own over dx, the tiles through ATen.
         double count = static_cast<double>(images * positions);
         auto correction = [&](const at::Tensor &g_x, const at::Tensor &sum_g) -> ctorch::InputCorrection {
             if (given_statistics || !use_batch_statistics) return {};
