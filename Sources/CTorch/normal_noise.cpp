@@ -35,13 +35,8 @@ constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;  // SplitMix64's increment Ï
 constexpr int64_t kPairs = 16;                       // Boxâ€“Muller pairs per block
 constexpr int64_t kBlock = 2 * kPairs;               // values per block: the pairs' cosines, then their sines
 
-// SplitMix64's finaliser: its output for a state.
-[[gnu::always_inline]] inline uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-[[gnu::always_inline]] inline Counters mix(Counters z) {
+// SplitMix64's finaliser: its output for a state (or for 8 states, Z = Counters).
+template <typename Z> [[gnu::always_inline]] inline Z mix(Z z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
