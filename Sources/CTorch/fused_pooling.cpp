@@ -335,9 +335,12 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
         // With batch statistics (its own), dx −= A x + shift, from G and S1 once they are
         // complete: the CPU kernels in a pass of their own over dx, the tiles through ATen.
         double count = static_cast<double>(images * positions);
+        // S2 = Σ g (u − mean) = rowsum(G ∘ W) − mean·S1; with batch statistics, c = a S2 / ((var + eps) M).
+        auto centred_sum_of = [&](const at::Tensor &g_x, const at::Tensor &sum_g) { return (g_x * w).sum(1) - mean * sum_g; };
+        auto batch_factor = [&](const at::Tensor &centred_sum) { return scale * invstd.square() * centred_sum / count; };
         auto correction = [&](const at::Tensor &g_x, const at::Tensor &sum_g) -> ctorch::InputCorrection {
             if (given_statistics || !use_batch_statistics) return {};
-            at::Tensor c = scale * invstd.square() * ((g_x * w).sum(1) - mean * sum_g) / count;
+            at::Tensor c = batch_factor(centred_sum_of(g_x, sum_g));
             at::Tensor a = at::mm(w.t(), c.unsqueeze(1) * w);
             return {a, at::mv(w.t(), scale * sum_g / count) - at::mv(a, mu)};
         };
@@ -379,7 +382,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             }
         }
 
-        at::Tensor centred_sum = (g_x * w).sum(1) - mean * sum_g;  // S2
+        at::Tensor centred_sum = centred_sum_of(g_x, sum_g);
         at::Tensor grad_gamma = centred_sum * invstd;
         at::Tensor grad_w = scale.unsqueeze(1) * g_x;
         at::Tensor grad_mean, grad_covariance;
@@ -390,7 +393,7 @@ struct ConvBatchNormReLUPool : public torch::autograd::Function<ConvBatchNormReL
             grad_mean = at::mv(w.t(), scale * sum_g).neg_();
             grad_covariance = at::mm(w.t(), per_variance.unsqueeze(1) * w).mul_(-0.5);
         } else if (use_batch_statistics) {
-            at::Tensor c = scale * invstd.square() * centred_sum / count;
+            at::Tensor c = batch_factor(centred_sum);
             grad_w.sub_(at::outer(scale * sum_g, mu)).sub_(c.unsqueeze(1) * weight_covariance, count);
         }
         at::Tensor none;

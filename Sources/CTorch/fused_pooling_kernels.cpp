@@ -236,10 +236,10 @@ template <typename T, int NV>
 // dx over vectors [j0, j0 + NV) of image n, input channels [c0, c0 + kTile): u is U [D, C].
 template <typename T, int NV>
 [[gnu::always_inline]] inline void masked_input_gradient(const BackwardJob<T> &job, const T *u, int64_t n, int64_t j0, int64_t c0) {
-    const int64_t per_image = image_vectors<T>(job.positions), stride = job.images * per_image;
+    const int64_t C = job.channels, per_image = image_vectors<T>(job.positions), stride = job.images * per_image;
     Vec<T> acc[kTile][NV] = {};
     const uint16_t *bits = job.bits + n * per_image + j0;
-    for (int64_t d = 0; d < job.expanded; ++d, bits += stride, u += job.channels) {
+    for (int64_t d = 0; d < job.expanded; ++d, bits += stride, u += C) {
         uint32_t on[NV];
         CT_UNROLL
         for (int v = 0; v < NV; ++v) on[v] = bits[v];

@@ -56,7 +56,7 @@ void gemm(at::Tensor &c, const at::Tensor &a, const at::Tensor &b, double beta) 
     if (beta == 0) {
         at::mm_out(c, a, b);
     } else {
-        c.mul_(beta).addmm_(a, b);
+        c.addmm_(a, b, beta);
     }
 }
 

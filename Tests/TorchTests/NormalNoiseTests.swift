@@ -36,9 +36,10 @@ import Torch
 
     /// Normal with the requested standard deviation: moments, and the share of values beyond
     /// 1, 2 and 3 standard deviations (31.73%, 4.55%, 0.27%), on 1.47 M values, within about
-    /// five standard errors of each, and the count beyond 4 (0.0063%: 93) as a tail check. In float32 and bf16 the values come in blocks
-    /// of 32, the cosines of 16 Box–Muller pairs and then their sines: the two members of a pair
-    /// (16 apart) are independent, so neither they nor their squares correlate.
+    /// five standard errors of each, and the count beyond 4 (0.0063%: 93) as a tail check. In
+    /// float32 and bf16 the values come in blocks of 32, the cosines of 16 Box–Muller pairs and
+    /// then their sines: the two members of a pair (16 apart) are independent, so neither they
+    /// nor their squares correlate.
     @Test(arguments: [DType.float32, .float64, .bfloat16])
     func theValuesAreNormalWithTheRequestedStandardDeviation(dtype: DType) {
         let std = 0.25
